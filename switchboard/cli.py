@@ -1,0 +1,150 @@
+"""The ``switchboard`` command: run the whole system, one service, migrations, tokens and benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+import pymysql
+
+from switchboard import settings as settings_mod
+from switchboard.auth import ROLES, issue_token
+from switchboard.db import MySQLURL
+from switchboard.migrate import migrate
+from switchboard.runner import NatsServer, ServiceProcess
+
+SERVICES = ("devices", "messaging", "connection")
+
+
+def migration_folders() -> dict[str, Path]:
+    """Each service owns the migrations of its own tables."""
+    root = Path(__file__).resolve().parent.parent / "services"
+    return {name: root / name / "migrations" for name in ("devices", "messaging")}
+
+
+def _mysql_help(url: str, error: Exception) -> str:
+    target = MySQLURL.parse(url)
+    return (
+        f"Cannot reach MySQL at {target.host}:{target.port} ({error}).\n"
+        "Start one, then run this again:\n"
+        "  docker compose up -d mysql                      # MySQL 8 from docker-compose.yml\n"
+        "  sudo apt-get install -y mariadb-server && sudo service mariadb start   # or Debian's MariaDB\n"
+        "or point SWITCHBOARD_MYSQL_URL at yours (mysql://user:password@host:3306/switchboard)."
+    )
+
+
+def check_mysql(url: str) -> None:
+    target = MySQLURL.parse(url)
+    try:
+        pymysql.connect(host=target.host, port=target.port, user=target.user, password=target.password,
+                        connect_timeout=3).close()
+    except pymysql.err.OperationalError as exc:
+        raise SystemExit(_mysql_help(url, exc)) from None
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    url = args.mysql_url or os.environ.get("SWITCHBOARD_MYSQL_URL", settings_mod.CommonSettings.mysql_url)
+    check_mysql(url)
+    applied = asyncio.run(migrate(url, migration_folders()))
+    print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none, schema is current'}")
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    secret = os.environ.get("SWITCHBOARD_JWT_SECRET", settings_mod.CommonSettings.jwt_secret)
+    print(issue_token(args.user_id, args.role, secret, ttl_seconds=args.ttl))
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    importlib.import_module(f"services.{args.service}.app").serve()
+
+
+async def _up(args: argparse.Namespace) -> None:
+    env = dict(os.environ)
+    env.setdefault("SWITCHBOARD_LOG_FORMAT", "text")
+    mysql_url = env.setdefault("SWITCHBOARD_MYSQL_URL", settings_mod.CommonSettings.mysql_url)
+    check_mysql(mysql_url)
+    print(f"migrations: {await migrate(mysql_url, migration_folders()) or 'schema is current'}")
+    procs: list[ServiceProcess | NatsServer] = []
+    if "SWITCHBOARD_NATS_URL" not in env:
+        store = Path(args.data_dir or tempfile.mkdtemp(prefix="switchboard-nats-"))
+        nats = NatsServer(store, port=args.nats_port)
+        await nats.start()
+        procs.append(nats)
+        env["SWITCHBOARD_NATS_URL"] = nats.url
+        print(f"nats: bundled nats-server with JetStream at {nats.url}, data in {store}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        for service, http_port in (("devices", 8102), ("messaging", 8101)):
+            proc = ServiceProcess(service, int(env.get(f"SWITCHBOARD_{service.upper()}_HTTP_PORT", http_port)), env)
+            await proc.start()
+            procs.append(proc)
+        base = int(env.get("SWITCHBOARD_EDGE_PORT", 8000))
+        for i in range(args.edges):
+            edge_env = {**env, "SWITCHBOARD_EDGE_PORT": str(base + i), "SWITCHBOARD_NODE_ID": f"edge-{i + 1}"}
+            proc = ServiceProcess("connection", base + i, edge_env, name=f"edge-{i + 1}")
+            await proc.start()
+            procs.append(proc)
+        print(f"switchboard is up: socket.io on http://127.0.0.1:{base}"
+              + (f"..{base + args.edges - 1}" if args.edges > 1 else "") + " (Ctrl-C stops everything)")
+        await stop.wait()
+    finally:
+        for proc in reversed(procs):
+            await proc.stop()
+
+
+def cmd_up(args: argparse.Namespace) -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_up(args))
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    importlib.import_module("bench.__main__").main(args.bench_args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start NATS (bundled), apply migrations, run all services")
+    up.add_argument("--edges", type=int, default=1, help="connection-service nodes, on ports 8000, 8001, ...")
+    up.add_argument("--nats-port", type=int, default=4222)
+    up.add_argument("--data-dir", help="JetStream storage for the bundled nats-server")
+    up.set_defaults(func=cmd_up)
+
+    mig = sub.add_parser("migrate", help="create the database if missing and apply pending migrations")
+    mig.add_argument("--mysql-url", help="default: $SWITCHBOARD_MYSQL_URL")
+    mig.set_defaults(func=cmd_migrate)
+
+    tok = sub.add_parser("token", help="print a development JWT (HS256, $SWITCHBOARD_JWT_SECRET)")
+    tok.add_argument("--user-id", type=int, required=True)
+    tok.add_argument("--role", choices=sorted(ROLES), default="user")
+    tok.add_argument("--ttl", type=int, default=24 * 3600, help="seconds")
+    tok.set_defaults(func=cmd_token)
+
+    srv = sub.add_parser("serve", help="run one service in this process")
+    srv.add_argument("service", choices=SERVICES)
+    srv.set_defaults(func=cmd_serve)
+
+    bench = sub.add_parser("bench", help="run benchmarks (python -m bench --help)")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

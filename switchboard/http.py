@@ -1,0 +1,52 @@
+"""The HTTP face every service shares: ``/health`` (the process is up), ``/ready`` (its dependencies answer)
+and ``/metrics`` (Prometheus text format)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sanic import Request, Sanic, response
+from sanic.config import Config
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+log = logging.getLogger(__name__)
+
+
+def create_app(name: str) -> Sanic:
+    """A Sanic app with the operational routes. Register readiness checks in ``app.ctx.readiness``."""
+    config = Config()
+    config.KEEP_ALIVE_TIMEOUT = 75
+    config.GRACEFUL_SHUTDOWN_TIMEOUT = 5.0
+    app = Sanic(name, config=config, configure_logging=False)
+    app.ctx.readiness = {}
+
+    @app.get("/health")
+    async def health(_: Request) -> response.HTTPResponse:
+        return response.json({"status": "ok", "service": name})
+
+    @app.get("/ready")
+    async def ready(_: Request) -> response.HTTPResponse:
+        results: dict[str, bool] = {}
+        for check_name, check in app.ctx.readiness.items():
+            try:
+                results[check_name] = bool(await check())
+            except Exception as exc:  # a readiness probe reports, it never raises
+                log.warning("readiness check failed", extra={"check": check_name, "error": repr(exc)})
+                results[check_name] = False
+        ok = all(results.values())
+        return response.json({"ready": ok, "checks": results}, status=200 if ok else 503)
+
+    @app.get("/metrics")
+    async def metrics(_: Request) -> response.HTTPResponse:
+        return response.raw(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def serve(app: Sanic, host: str, port: int) -> None:
+    """Run in this process (no Sanic worker manager): one process per service replica, scaled by the
+    orchestrator, so SIGTERM/SIGKILL and logs behave like any other process."""
+    app.run(host=host, port=port, single_process=True, access_log=False, motd=False)

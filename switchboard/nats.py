@@ -1,0 +1,69 @@
+"""NATS connection and subject naming. Every subject lives under the deployment's prefix, so several
+deployments (or test runs) can share one NATS server."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import nats
+import orjson
+from nats.aio.client import Client
+
+log = logging.getLogger(__name__)
+
+
+class Subjects:
+    """The subject (and stream) names of one deployment."""
+
+    def __init__(self, prefix: str) -> None:
+        if not prefix or any(c in prefix for c in " .*>"):
+            raise ValueError(f"SWITCHBOARD_NATS_PREFIX must be one subject token, got {prefix!r}")
+        self.prefix = prefix
+
+    def user(self, user_id: int) -> str:
+        """Everything addressed to a user (new_message, message_status, kicked, ...): edge nodes holding one of
+        the user's sockets subscribe to it."""
+        return f"{self.prefix}.user.{user_id}"
+
+    @property
+    def user_wildcard(self) -> str:
+        return f"{self.prefix}.user.*"
+
+    @property
+    def inbox_stream(self) -> str:
+        """The JetStream stream that keeps each user's messages for offline delivery."""
+        return f"{self.prefix.upper().replace('-', '_')}_INBOX"
+
+    def inbox(self, user_id: int) -> str:
+        return f"{self.prefix}.inbox.{user_id}"
+
+    @property
+    def inbox_wildcard(self) -> str:
+        return f"{self.prefix}.inbox.*"
+
+
+def encode(event: str, data: dict[str, Any], **extra: Any) -> bytes:
+    return orjson.dumps({"event": event, "data": data, **extra})
+
+
+def decode(payload: bytes) -> dict[str, Any]:
+    return orjson.loads(payload)
+
+
+async def connect(url: str, name: str) -> Client:
+    """Connect with unlimited reconnects: a NATS restart must not take a service down with it."""
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats error", extra={"error": repr(exc)})
+
+    async def on_disconnected() -> None:
+        log.warning("nats disconnected")
+
+    async def on_reconnected() -> None:
+        log.info("nats reconnected")
+
+    return await nats.connect(
+        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+        error_cb=on_error, disconnected_cb=on_disconnected, reconnected_cb=on_reconnected,
+    )

