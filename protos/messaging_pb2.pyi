@@ -78,7 +78,7 @@ class SessionResponse(_message.Message):
     def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ...) -> None: ...
 
 class SendMessageRequest(_message.Message):
-    __slots__ = ("sender_id", "sender_role", "session_id", "text", "message_type", "reply_to_message_id", "client_msg_id")
+    __slots__ = ("sender_id", "sender_role", "session_id", "text", "message_type", "reply_to_message_id", "client_msg_id", "origin_connection_id")
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_ROLE_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +86,7 @@ class SendMessageRequest(_message.Message):
     MESSAGE_TYPE_FIELD_NUMBER: _ClassVar[int]
     REPLY_TO_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_MSG_ID_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     sender_id: int
     sender_role: str
     session_id: str
@@ -93,7 +94,8 @@ class SendMessageRequest(_message.Message):
     message_type: str
     reply_to_message_id: int
     client_msg_id: str
-    def __init__(self, sender_id: _Optional[int] = ..., sender_role: _Optional[str] = ..., session_id: _Optional[str] = ..., text: _Optional[str] = ..., message_type: _Optional[str] = ..., reply_to_message_id: _Optional[int] = ..., client_msg_id: _Optional[str] = ...) -> None: ...
+    origin_connection_id: str
+    def __init__(self, sender_id: _Optional[int] = ..., sender_role: _Optional[str] = ..., session_id: _Optional[str] = ..., text: _Optional[str] = ..., message_type: _Optional[str] = ..., reply_to_message_id: _Optional[int] = ..., client_msg_id: _Optional[str] = ..., origin_connection_id: _Optional[str] = ...) -> None: ...
 
 class SendMessageResponse(_message.Message):
     __slots__ = ("message", "duplicate")

@@ -30,7 +30,7 @@ class CommonSettings:
     log_level: str = "INFO"
     log_format: str = "json"  # json | text
     node_id: str = dataclasses.field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
-    http_host: str = "127.0.0.1"
+    bind_host: str = "127.0.0.1"  # HTTP and gRPC listen here; 0.0.0.0 in containers
     devices_grpc_target: str = "127.0.0.1:50052"
     messaging_grpc_target: str = "127.0.0.1:50051"
 

@@ -1,0 +1,63 @@
+"""A socket.io user as a front-end would be: the standard python-socketio client over a real socket."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import socketio
+
+DEFAULT_DEVICE_INFO = {
+    "device_name": "Test device", "device_type": "desktop", "platform": "Linux",
+    "browser": "pytest", "os_version": "1", "app_version": "0.0.1",
+}
+
+
+class SocketUser:
+    """Connects to an edge, registers, and records every event the server pushes, by name."""
+
+    def __init__(self, url: str, user_id: int, token: str, device_id: str | None = None) -> None:
+        self.url, self.user_id, self.token = url, user_id, token
+        self.device_id = device_id or f"dev-{uuid.uuid4().hex[:8]}"
+        self.connection_id = str(uuid.uuid4())
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: dict[str, list[Any]] = defaultdict(list)
+        self._arrived = asyncio.Condition()
+        self.sio.on("*", self._record)
+
+    async def _record(self, event: str, data: Any = None) -> None:
+        async with self._arrived:
+            self.events[event].append(data)
+            self._arrived.notify_all()
+
+    async def connect(self, auth: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Connect and return the server's ``connected`` event."""
+        await self.sio.connect(self.url, transports=["websocket"], auth=auth, wait_timeout=10)
+        return await self.wait_for("connected")
+
+    async def register(self, **overrides: Any) -> dict[str, Any]:
+        payload = {"user_id": self.user_id, "token": self.token, "connection_id": self.connection_id,
+                   "device_id": self.device_id, "device_info": DEFAULT_DEVICE_INFO, **overrides}
+        return await self.call("register", payload)
+
+    async def join(self, **register_overrides: Any) -> SocketUser:
+        """Connect and register; fail loudly if either does not succeed."""
+        await self.connect()
+        reply = await self.register(**register_overrides)
+        assert reply.get("success"), reply
+        return self
+
+    async def call(self, event: str, data: Any = None, timeout: float = 10) -> Any:
+        return await self.sio.call(event, data, timeout=timeout)
+
+    async def wait_for(self, event: str, count: int = 1, timeout: float = 10) -> Any:
+        """Wait until ``count`` events of this name arrived; return the last one (all, when count > 1)."""
+        async with self._arrived:
+            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.events[event]) >= count), timeout)
+        return self.events[event][:count] if count > 1 else self.events[event][count - 1]
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
