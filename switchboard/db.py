@@ -46,7 +46,7 @@ async def create_pool(url: str, size: int = 10) -> aiomysql.Pool:
     return await aiomysql.create_pool(minsize=1, maxsize=size, pool_recycle=3600, **target.connect_kwargs())
 
 
-class transaction:  # noqa: N801 - used like a function: ``async with transaction(pool) as cur``
+class transaction:
     """Borrow a connection, BEGIN, yield a cursor, COMMIT (or ROLLBACK on error)."""
 
     def __init__(self, pool: aiomysql.Pool) -> None:

@@ -59,7 +59,7 @@ class ManagedProcess:
 
     async def start(self) -> None:
         if self.log_path is not None:
-            self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in wait_stopped
+            self._log = open(self.log_path, "ab")  # noqa: ASYNC230 - once per start; closed in wait_stopped
             stdout: int | IO[bytes] = self._log
         else:
             stdout = asyncio.subprocess.PIPE
@@ -152,7 +152,8 @@ class ServiceProcess(ManagedProcess):
             if await asyncio.to_thread(_http_ok, url):
                 return
             await asyncio.sleep(0.1)
-        raise TimeoutError(f"{self.name} not ready after {timeout}s" + (f"; see {self.log_path}" if self.log_path else ""))
+        hint = f"; see {self.log_path}" if self.log_path else ""
+        raise TimeoutError(f"{self.name} not ready after {timeout}s{hint}")
 
 
 def _http_ok(url: str) -> bool:

@@ -63,7 +63,9 @@ class System:
             await self.add_edge()
         return self
 
-    async def start_service(self, service: str, name: str | None = None, grpc_port: int | None = None) -> ServiceProcess:
+    async def start_service(
+        self, service: str, name: str | None = None, grpc_port: int | None = None
+    ) -> ServiceProcess:
         name = name or service
         http_port = free_port()
         env = {**self.env, f"SWITCHBOARD_{service.upper()}_HTTP_PORT": str(http_port), "SWITCHBOARD_NODE_ID": name}

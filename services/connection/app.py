@@ -1,0 +1,91 @@
+"""The edge node: Sanic serving socket.io (python-socketio's native Sanic driver) plus health and metrics."""
+
+from __future__ import annotations
+
+import logging
+
+import socketio
+from prometheus_client import Gauge
+from sanic import Sanic
+
+from protos import devices_pb2, devices_pb2_grpc, messaging_pb2_grpc
+from services.connection.chat import bind_chat
+from services.connection.edge import Edge
+from services.connection.fanout import Fanout
+from services.connection.heartbeats import Heartbeats
+from services.connection.lifecycle import bind_lifecycle, close_all
+from services.connection.registry import Registry
+from services.connection.settings import Settings, load_settings
+from switchboard import http
+from switchboard import logging as sb_logging
+from switchboard import nats as sb_nats
+from switchboard.auth import TokenVerifier
+from switchboard.grpc import channel
+
+log = logging.getLogger(__name__)
+
+SOCKETS = Gauge("switchboard_edge_sockets", "Open sockets on this node")
+REGISTERED = Gauge("switchboard_edge_registered_sockets", "Registered sockets on this node")
+
+
+def create_app(settings: Settings) -> Sanic:
+    app = http.create_app("connection")
+    origins = settings.cors_allowed_origins
+    sio = socketio.AsyncServer(
+        async_mode="sanic",
+        cors_allowed_origins="*" if origins == "*" else [o.strip() for o in origins.split(",")],
+        logger=False, engineio_logger=False,
+    )
+    sio.attach(app)
+    registry = Registry()
+    SOCKETS.set_function(lambda: len(registry))
+    REGISTERED.set_function(registry.registered_count)
+
+    @app.before_server_start
+    async def start(app: Sanic) -> None:
+        devices_channel = channel(settings.devices_grpc_target)
+        messaging_channel = channel(settings.messaging_grpc_target)
+        nc = await sb_nats.connect(settings.nats_url, name=f"edge-{settings.node_id}")
+        edge = Edge(
+            settings=settings, sio=sio, registry=registry,
+            verifier=TokenVerifier(settings.jwt_secret, settings.jwt_public_key),
+            devices=devices_pb2_grpc.DeviceServiceStub(devices_channel),
+            messaging=messaging_pb2_grpc.MessagingServiceStub(messaging_channel),
+            nc=nc, subjects=sb_nats.Subjects(settings.nats_prefix),
+        )
+        edge.fanout = Fanout(nc, edge.subjects, sio, registry, edge.kick)
+        edge.heartbeats = Heartbeats(registry, edge.devices, settings.node_id, settings.heartbeat_flush_seconds,
+                                     settings.heartbeat_timeout_seconds, edge.close)
+        bind_lifecycle(edge)
+        bind_chat(edge)
+        # Rows this node left behind when it last stopped (or crashed) are not connected any more.
+        closed = await edge.devices.ResetNode(devices_pb2.ResetNodeRequest(node_id=settings.node_id))
+        log.info("edge starting", extra={"node_id": settings.node_id, "stale_rows_closed": closed.closed})
+        edge.heartbeats.start()
+        app.ctx.edge, app.ctx.channels = edge, (devices_channel, messaging_channel)
+
+        async def nats_ready() -> bool:
+            return nc.is_connected
+
+        app.ctx.readiness["nats"] = nats_ready
+
+    @app.before_server_stop
+    async def drain(app: Sanic) -> None:
+        edge: Edge = app.ctx.edge
+        await close_all(edge)
+        await edge.heartbeats.stop()
+
+    @app.after_server_stop
+    async def stop(app: Sanic) -> None:
+        edge: Edge = app.ctx.edge
+        await edge.nc.drain()
+        for ch in app.ctx.channels:
+            await ch.close()
+
+    return app
+
+
+def serve() -> None:
+    settings = load_settings()
+    sb_logging.setup("connection", settings.log_level, settings.log_format)
+    http.serve(create_app(settings), settings.bind_host, settings.edge_port)

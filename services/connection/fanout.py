@@ -1,0 +1,73 @@
+"""Cross-node delivery: this node subscribes to ``{prefix}.user.<id>`` for every user it holds a socket of,
+and turns what arrives there into socket.io emits. Whoever publishes (messaging, devices) never needs to know
+which node holds which socket."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import socketio
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from prometheus_client import Counter, Gauge
+
+from services.connection.registry import Registry, Socket
+from switchboard.nats import Subjects, decode
+
+log = logging.getLogger(__name__)
+
+PUSHED = Counter("switchboard_edge_pushed_total", "Events pushed to sockets", ["event"])
+WATCHED = Gauge("switchboard_edge_watched_users", "Users this node is subscribed for")
+
+KickHandler = Callable[[Socket, str], Awaitable[None]]
+
+
+class Fanout:
+    def __init__(self, nc: Client, subjects: Subjects, sio: socketio.AsyncServer, registry: Registry,
+                 kick: KickHandler) -> None:
+        self._nc, self._subjects, self._sio, self._registry, self._kick = nc, subjects, sio, registry, kick
+        self._subs: dict[int, asyncio.Future[Subscription]] = {}
+
+    async def watch(self, user_id: int) -> None:
+        """Subscribe for ``user_id`` and wait until the server has the subscription (flush), so that nothing
+        published after this returns can be missed — the caller fetches the backlog next."""
+        if user_id not in self._subs:
+            self._subs[user_id] = asyncio.ensure_future(
+                self._nc.subscribe(self._subjects.user(user_id), cb=self._deliver)
+            )
+            WATCHED.inc()
+        await asyncio.shield(self._subs[user_id])
+        await self._nc.flush()
+
+    async def unwatch(self, user_id: int) -> None:
+        pending = self._subs.pop(user_id, None)
+        if pending is None:
+            return
+        WATCHED.dec()
+        try:
+            await (await pending).unsubscribe()
+        except Exception as exc:  # the connection may be closing; the subscription dies with it
+            log.debug("unsubscribe failed", extra={"user_id": user_id, "error": repr(exc)})
+
+    async def _deliver(self, msg: Msg) -> None:
+        try:
+            user_id = int(msg.subject.rsplit(".", 1)[1])
+            envelope = decode(msg.data)
+            event, data = envelope["event"], envelope["data"]
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("dropping malformed event", extra={"subject": msg.subject, "error": repr(exc)})
+            return
+        sockets = self._registry.user_sockets(user_id)
+        if event == "kicked":
+            for sock in sockets:
+                if sock.device_id == envelope.get("device_id"):
+                    await self._kick(sock, data.get("reason", ""))
+            return
+        skip = envelope.get("skip_connection")
+        for sock in sockets:
+            if sock.connection_id != skip:
+                await self._sio.emit(event, data, to=sock.sid)
+                PUSHED.labels(event).inc()

@@ -1,0 +1,45 @@
+"""Pushing a user's undelivered messages to a socket that just registered, in pages, so that a user coming
+back to thousands of messages is neither flooded in one burst nor kept waiting for all of them."""
+
+from __future__ import annotations
+
+import logging
+
+import socketio
+from prometheus_client import Counter
+
+from protos import messaging_pb2, messaging_pb2_grpc
+from services.connection.registry import Registry, Socket
+from switchboard import events
+from switchboard.errors import SwitchboardError
+
+log = logging.getLogger(__name__)
+
+OFFLINE_PUSHED = Counter("switchboard_edge_offline_pushed_total", "Offline messages pushed on registration")
+
+
+async def push_pending(sio: socketio.AsyncServer, registry: Registry,
+                       messaging: messaging_pb2_grpc.MessagingServiceStub, sock: Socket, batch: int) -> int:
+    """Emit every undelivered message of the socket's user to it, per session in sequence order. They stay
+    undelivered until a device acknowledges them, so an interrupted push is simply repeated next time."""
+    assert sock.identity is not None
+    cursor, pushed = 0, 0
+    while registry.get(sock.sid) is sock:
+        try:
+            page = await messaging.FetchPending(
+                messaging_pb2.FetchPendingRequest(user_id=sock.identity.user_id, limit=batch, after_id=cursor)
+            )
+        except SwitchboardError as exc:
+            log.warning("offline push interrupted", extra={"sid": sock.sid, "error": exc.message})
+            break
+        for message in page.messages:
+            await sio.emit("new_message", events.new_message(message, offline=True), to=sock.sid)
+        pushed += len(page.messages)
+        OFFLINE_PUSHED.inc(len(page.messages))
+        if not page.has_more:
+            break
+        cursor = page.next_cursor
+    if pushed:
+        log.info("offline messages pushed", extra={"sid": sock.sid, "user_id": sock.identity.user_id,
+                                                   "count": pushed})
+    return pushed
