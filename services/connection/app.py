@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+import grpc
 import socketio
 from prometheus_client import Gauge
 from sanic import Sanic
@@ -20,7 +22,9 @@ from switchboard import http
 from switchboard import logging as sb_logging
 from switchboard import nats as sb_nats
 from switchboard.auth import TokenVerifier
+from switchboard.errors import SwitchboardError
 from switchboard.grpc import channel
+from switchboard.http import ReadinessCheck
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +62,7 @@ def create_app(settings: Settings) -> Sanic:
                                      settings.heartbeat_timeout_seconds, edge.close)
         bind_lifecycle(edge)
         bind_chat(edge)
-        # Rows this node left behind when it last stopped (or crashed) are not connected any more.
-        closed = await edge.devices.ResetNode(devices_pb2.ResetNodeRequest(node_id=settings.node_id))
-        log.info("edge starting", extra={"node_id": settings.node_id, "stale_rows_closed": closed.closed})
+        edge.spawn(reset_node(edge), "reset-node")
         edge.heartbeats.start()
         app.ctx.edge, app.ctx.channels = edge, (devices_channel, messaging_channel)
 
@@ -68,6 +70,8 @@ def create_app(settings: Settings) -> Sanic:
             return nc.is_connected
 
         app.ctx.readiness["nats"] = nats_ready
+        app.ctx.readiness["devices"] = channel_ready(devices_channel)
+        app.ctx.readiness["messaging"] = channel_ready(messaging_channel)
 
     @app.before_server_stop
     async def drain(app: Sanic) -> None:
@@ -83,6 +87,30 @@ def create_app(settings: Settings) -> Sanic:
             await ch.close()
 
     return app
+
+
+async def reset_node(edge: Edge) -> None:
+    """Rows this node left behind when it last stopped (or crashed) are not connected any more. Retried
+    until the devices service answers, so the edge may start before it."""
+    delay = 0.2
+    while True:
+        try:
+            reply = await edge.devices.ResetNode(devices_pb2.ResetNodeRequest(node_id=edge.settings.node_id))
+        except SwitchboardError as exc:
+            log.warning("reset of previous connections failed; retrying", extra={"error": exc.message})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+            continue
+        log.info("edge started", extra={"node_id": edge.settings.node_id, "stale_rows_closed": reply.closed})
+        return
+
+
+def channel_ready(ch: grpc.aio.Channel) -> ReadinessCheck:
+    async def check() -> bool:
+        ch.get_state(try_to_connect=True)
+        return ch.get_state() == grpc.ChannelConnectivity.READY
+
+    return check
 
 
 def serve() -> None:

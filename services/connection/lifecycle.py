@@ -58,22 +58,19 @@ def bind_lifecycle(edge: Edge) -> None:
             await edge.fanout.unwatch(sock.identity.user_id)
 
     async def register(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:
-        token = data.get("token")
-        identity = edge.verifier.verify(token) if token else sock.identity
-        if identity is None:
-            edge.verifier.verify(None)  # raises UNAUTHENTICATED with the standard message
-        assert identity is not None
-        v.integer(data, "user_id", minimum=1)
-        check_claimed_user(data, identity, "user_id")
-        if sock.registered and sock.identity != identity:
-            raise Forbidden("this socket is registered to another user")
+        claimed_user_id = v.integer(data, "user_id", minimum=1)
         device_id = v.string(data, "device_id")
         connection_id = v.string(data, "connection_id", required=False) or sock.connection_id or str(uuid.uuid4())
         info = v.mapping(data, "device_info")
         device_info = devices_pb2.DeviceInfo(**{
-            field: v.string(info, field, required=False, max_len=100 if field != "device_name" else 255)
+            field: v.string(info, field, required=False, max_len=255 if field == "device_name" else 100)
             for field in ("device_name", "device_type", "platform", "browser", "os_version", "app_version")
         })
+        token = data.get("token")
+        identity = edge.verifier.verify(token) if token or sock.identity is None else sock.identity
+        check_claimed_user({"user_id": claimed_user_id}, identity, "user_id")
+        if sock.registered and sock.identity != identity:
+            raise Forbidden("this socket is registered to another user")
         await edge.devices.RegisterDevice(devices_pb2.RegisterDeviceRequest(
             user_id=identity.user_id, device_id=device_id, info=device_info))
         await edge.devices.RegisterConnection(devices_pb2.RegisterConnectionRequest(

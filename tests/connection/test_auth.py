@@ -1,0 +1,78 @@
+"""Identity comes from the verified token, never from a field the client typed."""
+
+from __future__ import annotations
+
+import pytest
+import socketio
+
+from tests.connection.conftest import Connect, open_conversation
+from tests.support.system import System
+from tests.support.users import SocketUser
+
+
+async def test_a_bad_token_in_the_connect_auth_is_refused(system: System) -> None:
+    user = SocketUser(system.edges[0].url, 1, "not-a-jwt")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await user.connect(auth={"token": "not-a-jwt"})
+
+
+async def test_register_with_a_bad_token_is_unauthenticated(connect: Connect) -> None:
+    user = await connect(register=False)
+    reply = await user.register(token="forged.token.value")
+    assert reply == {"success": False, "error": {"code": "UNAUTHENTICATED", "message": reply["error"]["message"]}}
+
+
+async def test_register_with_an_expired_token_is_unauthenticated(system: System, connect: Connect) -> None:
+    user = await connect(register=False)
+    reply = await user.register(token=system.token(user.user_id, ttl=-10))
+    assert reply["error"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_register_as_someone_else_is_forbidden(connect: Connect) -> None:
+    user = await connect(register=False)
+    reply = await user.register(user_id=user.user_id + 1)
+    assert reply["error"]["code"] == "FORBIDDEN"
+
+
+async def test_events_before_register_are_refused(connect: Connect) -> None:
+    user = await connect(register=False)
+    reply = await user.call("send_message", {"session_id": "x", "message": "hi"})
+    assert reply["error"]["code"] == "NOT_REGISTERED"
+
+
+async def test_sending_as_another_user_is_forbidden(connect: Connect) -> None:
+    customer, agent = await connect("user"), await connect("agent", node=1)
+    session_id = await open_conversation(customer, agent)
+    reply = await customer.call("send_message", {"session_id": session_id, "message": "spoof",
+                                                 "from_user_id": agent.user_id})
+    assert reply["error"]["code"] == "FORBIDDEN"
+
+
+async def test_claiming_the_agent_role_with_a_user_token_is_forbidden(connect: Connect) -> None:
+    customer, agent = await connect("user"), await connect("agent", node=1)
+    session_id = await open_conversation(customer, agent)
+    reply = await customer.call("send_message", {"session_id": session_id, "message": "hi", "role": "agent"})
+    assert reply["error"]["code"] == "FORBIDDEN"
+
+
+async def test_sending_into_someone_elses_session_is_forbidden(connect: Connect) -> None:
+    customer, agent, outsider = await connect("user"), await connect("agent", node=1), await connect("user")
+    session_id = await open_conversation(customer, agent)
+    reply = await outsider.call("send_message", {"session_id": session_id, "message": "let me in"})
+    assert reply["error"]["code"] == "FORBIDDEN"
+    assert (await outsider.call("sync", {"session_id": session_id}))["error"]["code"] == "FORBIDDEN"
+
+
+async def test_an_outsider_cannot_acknowledge_a_message(connect: Connect) -> None:
+    customer, agent, outsider = await connect("user"), await connect("agent", node=1), await connect("user")
+    session_id = await open_conversation(customer, agent)
+    ack = await customer.call("send_message", {"session_id": session_id, "message": "private"})
+    reply = await outsider.call("message_read", {"message_id": ack["message_id"]})
+    assert reply["error"]["code"] == "FORBIDDEN"
+
+
+async def test_only_customers_open_and_only_agents_join(connect: Connect) -> None:
+    customer, agent = await connect("user"), await connect("agent")
+    assert (await agent.call("open_session", {}))["error"]["code"] == "FORBIDDEN"
+    opened = await customer.call("open_session", {})
+    assert (await customer.call("join_session", {"session_id": opened["session_id"]}))["error"]["code"] == "FORBIDDEN"
