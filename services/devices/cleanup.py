@@ -1,0 +1,43 @@
+"""The periodic sweep of connections whose edge stopped beating (an edge that crashed and never came back
+cannot call ResetNode)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from services.devices.metrics import STALE_CLOSED
+from services.devices.store import DeviceStore
+
+log = logging.getLogger(__name__)
+
+
+class CleanupLoop:
+    def __init__(self, store: DeviceStore, interval_seconds: float, heartbeat_timeout_seconds: int) -> None:
+        self._store = store
+        self._interval = interval_seconds
+        self._timeout = heartbeat_timeout_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="devices-cleanup")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                closed = await self._store.cleanup_stale_connections(self._timeout)
+            except Exception:  # MySQL away for a moment: the next round sweeps what this one missed
+                log.exception("stale connection cleanup failed")
+                continue
+            if closed:
+                STALE_CLOSED.inc(closed)
+                log.info("closed stale connections", extra={"closed": closed, "timeout_seconds": self._timeout})

@@ -1,0 +1,290 @@
+"""The registry's SQL over ``user_devices`` and ``user_connections``. Plain Python values in and out; the
+domain errors it raises (caps, ownership, unknown rows) are decided here because they are decided inside
+the transaction that writes."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import aiomysql
+
+from switchboard.errors import Forbidden, LimitExceeded, NotFound, Unavailable
+
+# How long a writer waits for another writer of the same user (a lock is held for a few statements).
+USER_LOCK_WAIT_SECONDS = 5
+
+INFO_COLUMNS = ("device_name", "device_type", "platform", "browser", "os_version", "app_version")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """Field order matches :data:`INFO_COLUMNS`."""
+
+    device_name: str = ""
+    device_type: str = "other"
+    platform: str = ""
+    browser: str = ""
+    os_version: str = ""
+    app_version: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Device:
+    user_id: int
+    device_id: str
+    info: DeviceInfo
+    push_token: str
+    is_active: bool
+    last_login: datetime
+    connections: int  # connected sockets
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NewConnection:
+    user_id: int
+    connection_id: str
+    socket_id: str
+    device_id: str
+    node_id: str
+    ip_address: str
+    user_agent: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ConnectionRegistered:
+    reconnected: bool
+    user_came_online: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Presence:
+    user_id: int
+    online: bool
+    device_ids: list[str]
+    last_seen: datetime | None
+
+
+def _utc(unix_timestamp: Decimal | None) -> datetime | None:
+    """Timestamps are read as ``UNIX_TIMESTAMP(col)`` so the session time zone never shifts them."""
+    return None if unix_timestamp is None else datetime.fromtimestamp(float(unix_timestamp), UTC)
+
+
+def _placeholders(values: Sequence[object]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+_DEVICE_SELECT = f"""
+    SELECT d.user_id, d.device_id, {", ".join(f"d.{c}" for c in INFO_COLUMNS)}, d.push_token, d.is_active,
+           UNIX_TIMESTAMP(d.last_login),
+           (SELECT COUNT(*) FROM user_connections c
+             WHERE c.user_id = d.user_id AND c.device_id = d.device_id AND c.status = 'connected')
+      FROM user_devices d
+"""
+
+# The values are bound twice (insert, then update) rather than through VALUES(), which MySQL 8 deprecates
+# and MariaDB's replacement syntax lacks.
+_DEVICE_UPSERT = f"""
+    INSERT INTO user_devices (user_id, device_id, {", ".join(INFO_COLUMNS)}, is_active, last_login)
+    VALUES (%s, %s, {_placeholders(INFO_COLUMNS)}, TRUE, NOW(3))
+    ON DUPLICATE KEY UPDATE {", ".join(f"{c} = %s" for c in INFO_COLUMNS)}, is_active = TRUE, last_login = NOW(3)
+"""
+
+_CONNECTION_UPSERT = """
+    INSERT INTO user_connections (user_id, connection_id, socket_id, device_id, node_id, status,
+                                  last_heartbeat, connected_at, disconnected_at, ip_address, user_agent)
+    VALUES (%s, %s, %s, %s, %s, 'connected', NOW(3), NOW(3), NULL, %s, %s)
+    ON DUPLICATE KEY UPDATE socket_id = %s, device_id = %s, node_id = %s, status = 'connected',
+        last_heartbeat = NOW(3), connected_at = NOW(3), disconnected_at = NULL, ip_address = %s, user_agent = %s
+"""
+
+_CLOSE = "UPDATE user_connections SET status = 'disconnected', disconnected_at = NOW(3)"
+
+
+def _device(row: Sequence[object]) -> Device:
+    user_id, device_id, *info, push_token, is_active, last_login, connections = row
+    return Device(
+        user_id=int(user_id),  # type: ignore[call-overload]
+        device_id=str(device_id),
+        info=DeviceInfo(*(str(value or "") for value in info)),
+        push_token=str(push_token or ""),
+        is_active=bool(is_active),
+        last_login=_utc(last_login),  # type: ignore[arg-type]
+        connections=int(connections),  # type: ignore[call-overload]
+    )
+
+
+class DeviceStore:
+    def __init__(self, pool: aiomysql.Pool) -> None:
+        self._pool = pool
+
+    async def ping(self) -> bool:
+        async with self._pool.acquire() as conn:
+            await conn.ping(reconnect=False)
+        return True
+
+    async def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:
+        async with self._pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(sql, args)
+            return list(await cur.fetchall())
+
+    async def _execute(self, sql: str, args: Sequence[object] = ()) -> int:
+        """One autocommitted statement; returns the rows it changed."""
+        async with self._pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(sql, args)
+            return cur.rowcount
+
+    @contextlib.asynccontextmanager
+    async def _user_transaction(self, user_id: int) -> AsyncIterator[aiomysql.Cursor]:
+        """A transaction holding a named lock on the user. Caps and online/offline transitions are decided by
+        counting the user's rows: without the lock two replicas would count the same snapshot (and gap locks
+        on a user's first rows deadlock), so every writer of one user's rows queues here instead."""
+        name = f"switchboard.devices.user.{user_id}"
+        async with self._pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute("SELECT GET_LOCK(%s, %s)", (name, USER_LOCK_WAIT_SECONDS))
+            (locked,) = await cur.fetchone()
+            if locked != 1:
+                raise Unavailable(f"registry of user {user_id} is busy, retry")
+            try:
+                await conn.begin()
+                try:
+                    yield cur
+                except BaseException:
+                    await conn.rollback()
+                    raise
+                await conn.commit()
+            finally:
+                await cur.execute("SELECT RELEASE_LOCK(%s)", (name,))
+
+    async def register_device(self, user_id: int, device_id: str, info: DeviceInfo, max_devices: int) -> Device:
+        """Insert or refresh the device and mark it active. Reactivating a kicked device counts against the
+        cap like a new one."""
+        async with self._user_transaction(user_id) as cur:
+            await cur.execute(
+                "SELECT COUNT(*), COALESCE(SUM(device_id = %s), 0) FROM user_devices"
+                " WHERE user_id = %s AND is_active",
+                (device_id, user_id),
+            )
+            active, this_one_active = await cur.fetchone()
+            if not this_one_active and active >= max_devices:
+                raise LimitExceeded(f"user {user_id} already has {active} active devices (max {max_devices})")
+            values = [value or None for value in dataclasses.astuple(info)]
+            await cur.execute(_DEVICE_UPSERT, (user_id, device_id, *values, *values))
+            await cur.execute(_DEVICE_SELECT + " WHERE d.user_id = %s AND d.device_id = %s", (user_id, device_id))
+            return _device(await cur.fetchone())
+
+    async def list_devices(self, user_id: int) -> list[Device]:
+        rows = await self._query(_DEVICE_SELECT + " WHERE d.user_id = %s ORDER BY d.last_login DESC", (user_id,))
+        return [_device(row) for row in rows]
+
+    async def update_push_token(self, user_id: int, device_id: str, push_token: str) -> None:
+        await self._require_device(user_id, device_id)
+        await self._execute(
+            "UPDATE user_devices SET push_token = %s WHERE user_id = %s AND device_id = %s",
+            (push_token or None, user_id, device_id),
+        )
+
+    async def _require_device(self, user_id: int, device_id: str) -> None:
+        if not await self._query(
+            "SELECT 1 FROM user_devices WHERE user_id = %s AND device_id = %s", (user_id, device_id)
+        ):
+            raise NotFound(f"user {user_id} has no device {device_id!r}")
+
+    async def kick_device(self, user_id: int, device_id: str) -> int:
+        """Deactivate the device and close its connected rows; returns how many were closed."""
+        await self._require_device(user_id, device_id)
+        async with self._user_transaction(user_id) as cur:
+            await cur.execute(
+                "UPDATE user_devices SET is_active = FALSE WHERE user_id = %s AND device_id = %s",
+                (user_id, device_id),
+            )
+            await cur.execute(
+                _CLOSE + " WHERE user_id = %s AND device_id = %s AND status = 'connected'", (user_id, device_id)
+            )
+            return cur.rowcount
+
+    async def register_connection(self, conn: NewConnection, max_sockets_per_device: int) -> ConnectionRegistered:
+        async with self._user_transaction(conn.user_id) as cur:
+            await cur.execute(
+                "SELECT user_id FROM user_connections WHERE connection_id = %s FOR UPDATE", (conn.connection_id,)
+            )
+            existing = await cur.fetchone()
+            if existing is not None and existing[0] != conn.user_id:
+                raise Forbidden(f"connection {conn.connection_id!r} belongs to another user")
+            await cur.execute(
+                "SELECT COUNT(*), COALESCE(SUM(device_id = %s), 0) FROM user_connections"
+                " WHERE user_id = %s AND status = 'connected' AND connection_id <> %s",
+                (conn.device_id, conn.user_id, conn.connection_id),
+            )
+            others, same_device = await cur.fetchone()
+            if same_device >= max_sockets_per_device:
+                raise LimitExceeded(
+                    f"device {conn.device_id!r} already has {same_device} sockets (max {max_sockets_per_device})"
+                )
+            changed = (conn.socket_id, conn.device_id, conn.node_id, conn.ip_address or None, conn.user_agent or None)
+            await cur.execute(_CONNECTION_UPSERT, (conn.user_id, conn.connection_id, *changed, *changed))
+        return ConnectionRegistered(reconnected=existing is not None, user_came_online=others == 0)
+
+    async def touch_connections(self, node_id: str, connection_ids: Sequence[str]) -> int:
+        """One statement for a whole flush of heartbeats. Rows already closed (a stale sweep, a kick) stay
+        closed and are not counted, so the edge can tell that it must register them again."""
+        if not connection_ids:
+            return 0
+        return await self._execute(
+            "UPDATE user_connections SET last_heartbeat = NOW(3)"
+            f" WHERE connection_id IN ({_placeholders(connection_ids)}) AND node_id = %s AND status = 'connected'",
+            (*connection_ids, node_id),
+        )
+
+    async def unregister_connection(self, connection_id: str) -> bool:
+        """Close the row; returns whether this closed the user's last connected socket."""
+        owner = await self._query("SELECT user_id FROM user_connections WHERE connection_id = %s", (connection_id,))
+        if not owner:
+            raise NotFound(f"connection {connection_id!r} is not registered")
+        user_id = owner[0][0]
+        async with self._user_transaction(user_id) as cur:
+            await cur.execute(_CLOSE + " WHERE connection_id = %s AND status = 'connected'", (connection_id,))
+            if cur.rowcount == 0:
+                return False
+            await cur.execute(
+                "SELECT 1 FROM user_connections WHERE user_id = %s AND status = 'connected' LIMIT 1", (user_id,)
+            )
+            return await cur.fetchone() is None
+
+    async def reset_node(self, node_id: str) -> int:
+        return await self._execute(_CLOSE + " WHERE node_id = %s AND status = 'connected'", (node_id,))
+
+    async def cleanup_stale_connections(self, timeout_seconds: int) -> int:
+        """Close connected rows whose edge stopped beating. One conditional UPDATE, so any number of replicas
+        may sweep at once."""
+        return await self._execute(
+            _CLOSE + " WHERE status = 'connected' AND last_heartbeat < NOW(3) - INTERVAL %s SECOND",
+            (timeout_seconds,),
+        )
+
+    async def get_presence(self, user_ids: Sequence[int]) -> list[Presence]:
+        """One entry per requested user, in request order. Grouped by device so the rows read stay few however
+        many past connections a user has."""
+        wanted = list(dict.fromkeys(user_ids))
+        if not wanted:
+            return []
+        rows = await self._query(
+            "SELECT user_id, device_id, MAX(status = 'connected'), UNIX_TIMESTAMP(MAX(last_heartbeat))"
+            f" FROM user_connections WHERE user_id IN ({_placeholders(wanted)}) GROUP BY user_id, device_id",
+            wanted,
+        )
+        devices: dict[int, list[str]] = {user_id: [] for user_id in wanted}
+        last_seen: dict[int, datetime] = {}
+        for user_id, device_id, connected, seen in rows:
+            if connected:
+                devices[user_id].append(device_id)
+            seen_at = _utc(seen)
+            if seen_at is not None and (user_id not in last_seen or seen_at > last_seen[user_id]):
+                last_seen[user_id] = seen_at
+        return [
+            Presence(user_id=u, online=bool(devices[u]), device_ids=sorted(devices[u]), last_seen=last_seen.get(u))
+            for u in wanted
+        ]
