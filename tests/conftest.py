@@ -54,11 +54,13 @@ async def system(mysql_url: str, nats_server: NatsServer, run_dir: Path) -> Asyn
 
 @pytest.fixture
 async def make_system(mysql_url: str, nats_server: NatsServer, tmp_path: Path):
-    """Factory for a private deployment (own NATS prefix, own logs) that a test may break."""
+    """Factory for a private deployment (own NATS prefix, own logs) that a test may break; pass ``nats`` for
+    a private NATS server the test may stop."""
     made: list[System] = []
 
-    async def make(edges: int = 2, messaging_replicas: int = 1, env: dict[str, str] | None = None) -> System:
-        sys_ = System(mysql_url, nats_server, tmp_path, extra_env=env)
+    async def make(edges: int = 2, messaging_replicas: int = 1, env: dict[str, str] | None = None,
+                   nats: NatsServer | None = None) -> System:
+        sys_ = System(mysql_url, nats or nats_server, tmp_path, extra_env=env)
         made.append(sys_)
         return await sys_.start(edges=edges, messaging_replicas=messaging_replicas)
 
