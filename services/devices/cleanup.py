@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 class CleanupLoop:
-    def __init__(self, store: DeviceStore, interval_seconds: float, heartbeat_timeout_seconds: int) -> None:
+    def __init__(self, store: DeviceStore, interval_seconds: float, heartbeat_timeout_seconds: float) -> None:
         self._store = store
         self._interval = interval_seconds
         self._timeout = heartbeat_timeout_seconds

@@ -14,7 +14,7 @@ class Settings(CommonSettings):
     max_devices_per_user: int = 10
     max_sockets_per_device: int = 5
     # A connected row whose heartbeat is older than this is taken for a socket its edge lost (crash, partition).
-    heartbeat_timeout_seconds: int = 120
+    heartbeat_timeout_seconds: float = 120
     cleanup_interval_seconds: float = 30
 
 
