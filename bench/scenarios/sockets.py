@@ -1,0 +1,131 @@
+"""``sockets``: idle sockets held by one node, in levels (1k, 5k, 10k): memory per socket for the server and
+for the generator separately, registration rate, and — on the real edge — database writes per second caused by
+the clients' application heartbeats. The bare relay gets the same levels, connect only.
+
+RSS per socket is (RSS at N − RSS at 0) / N on a node that served nothing before: a fresh edge added to the
+deployment, a fresh relay process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bench.context import Context
+from bench.launcher import RelayProcess, mysql_status
+from bench.loadgen import LoadGenerator, UserSpec, split
+from bench.report import Check, ratio
+from bench.stats import rss_bytes
+
+WRITE_COUNTERS = ("Com_update", "Com_insert", "Com_replace", "Com_delete", "Com_insert_select")
+SETTLE_S = 1.0
+FIRST_IDLE_USER = 5_000_000
+
+
+async def _levels(ctx: Context, label: str, server_pid: int, url: str, token_for: Callable[[int], str],
+                  register: bool, mysql_url: str | None) -> dict[str, Any]:
+    opts = ctx.options
+    gen = LoadGenerator(opts.workers)
+    try:
+        await gen.ask("status")  # workers are up and idle: their RSS at 0
+        await asyncio.sleep(SETTLE_S)
+        server0 = rss_bytes(server_pid)
+        gen0 = sum(rss_bytes(pid) for pid in gen.pids.values())
+        levels, held = [], 0
+        for level in opts.socket_levels:
+            users = [UserSpec(uid, "user", token_for(uid), url, device_id=f"idle-{uid}")
+                     for uid in range(FIRST_IDLE_USER + held, FIRST_IDLE_USER + level)]
+            replies = await gen.ask("idle_setup", per_worker=[{"users": chunk} for chunk in split(users, opts.workers)],
+                                    register=register, heartbeat_interval=opts.heartbeat_interval_s)
+            connected = sum(r["connected"] for r in replies)
+            failed = sum(r["failed"] for r in replies)
+            elapsed = max(r["elapsed_s"] for r in replies)
+            held += connected
+            await asyncio.sleep(SETTLE_S)
+            row: dict[str, Any] = {
+                "sockets": held, "failed": failed, "errors": [e for r in replies for e in r["errors"]][:3],
+                "setup_rate_per_s": round(connected / elapsed, 1) if elapsed else None,
+                "server_rss_mib": round(rss_bytes(server_pid) / 2**20, 1),
+                "server_kib_per_socket": _per_socket(rss_bytes(server_pid) - server0, held),
+                "generator_kib_per_socket": _per_socket(
+                    sum(rss_bytes(pid) for pid in gen.pids.values()) - gen0, held),
+            }
+            if mysql_url is not None:
+                row.update(await _heartbeat_writes(gen, mysql_url, opts.heartbeat_window_s))
+            levels.append(row)
+            sys.stderr.write(f"[sockets {label}] {row}\n")
+            if failed:
+                break
+        return {"levels": levels, "registered": register, "heartbeat_interval_s": opts.heartbeat_interval_s}
+    finally:
+        await gen.close()
+
+
+async def _heartbeat_writes(gen: LoadGenerator, mysql_url: str, window: float) -> dict[str, Any]:
+    """Write statements per second while the sockets only heartbeat (server-wide counters: see mysql_status)."""
+    before, hb_before = await mysql_status(mysql_url, WRITE_COUNTERS), await gen.ask("status")
+    await asyncio.sleep(window)
+    after, hb_after = await mysql_status(mysql_url, WRITE_COUNTERS), await gen.ask("status")
+    writes = {k: after.get(k, 0) - before.get(k, 0) for k in WRITE_COUNTERS}
+    heartbeats = sum(a["heartbeats_acked"] - b["heartbeats_acked"] for a, b in zip(hb_after, hb_before, strict=True))
+    return {"db_write_statements_per_s": round(sum(writes.values()) / window, 2),
+            "db_writes_by_kind": writes, "heartbeats_acked_per_s": round(heartbeats / window, 1)}
+
+
+def _per_socket(delta: int, sockets: int) -> float | None:
+    return round(delta / sockets / 1024, 2) if sockets else None
+
+
+async def run_edge(ctx: Context) -> dict[str, Any]:
+    system = await ctx.system()
+    edge = await system.add_edge()  # fresh: RSS at 0 means no socket ever served
+    assert edge.process.proc is not None
+    result = await _levels(ctx, edge.node_id, edge.process.proc.pid, edge.url, lambda uid: system.token(uid),
+                           register=True, mysql_url=system.mysql_url)
+    await edge.process.stop()  # its sockets are gone; it must not count in later scenarios
+    system.edges.remove(edge)
+    return result
+
+
+async def run_relay(ctx: Context, mode: str) -> dict[str, Any]:
+    relay = RelayProcess(mode, ctx.log_dir)
+    await relay.start()
+    try:
+        return await _levels(ctx, f"relay-{mode}", relay.pid, relay.url, lambda uid: f"relay-{uid}",
+                             register=False, mysql_url=None)
+    finally:
+        await relay.stop()
+
+
+def checks(edge: Mapping[str, Any] | None, relays: Mapping[str, Mapping[str, Any]]) -> list[Check]:
+    out: list[Check] = []
+    for mode, result in relays.items():
+        for row in result["levels"]:
+            out.append(Check(f"relay {mode} KiB/socket @ {row['sockets']}", row["server_kib_per_socket"], unit="KiB"))
+    if edge is None:
+        return out
+    for row in edge["levels"]:
+        n = row["sockets"]
+        out.append(Check(f"edge KiB/socket @ {n}", row["server_kib_per_socket"], unit="KiB"))
+        for mode, result in relays.items():
+            twin = next((r for r in result["levels"] if r["sockets"] == n), None)
+            if twin:
+                r = ratio(row["server_kib_per_socket"], twin["server_kib_per_socket"])
+                out.append(Check(f"edge / relay {mode} memory @ {n}", r, "≤ 1.1", None if r is None else r <= 1.1))
+        out.append(Check(f"generator KiB/socket @ {n}", row["generator_kib_per_socket"], unit="KiB"))
+        out.append(Check(f"registrations/s @ {n}", row["setup_rate_per_s"], unit="/s"))
+        writes = row.get("db_write_statements_per_s")
+        out.append(Check(f"heartbeat DB writes/s @ {n} (1 edge)", writes, "≤ 1",
+                         None if writes is None else writes <= 1.0, "/s"))
+        out.append(Check(f"failed sockets @ {n}", row["failed"], "0", row["failed"] == 0))
+    return out
+
+
+async def scenario_sockets(ctx: Context, with_edge: bool = True) -> tuple[dict[str, Any], list[Check]]:
+    relays = {}
+    for mode in ctx.options.relay_modes:
+        relays[mode] = await run_relay(ctx, mode)
+    edge = await run_edge(ctx) if with_edge else None
+    return {"sockets": {"edge": edge, "relay": relays}}, checks(edge, relays)

@@ -1,0 +1,178 @@
+"""``throughput`` and ``baseline``: customer↔agent pairs, open loop, the offered rate stepped up until delivery
+falls behind. The same procedure runs against the real system and against the bare relay, so their ratio
+means something.
+
+A step passes when ≥ 99.9 % of its messages arrived within the drain window and send→receive p99 ≤ 100 ms.
+After the first failing step, one more step at half the best rate gives the latencies the targets speak of.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bench.context import Context
+from bench.launcher import RelayProcess
+from bench.loadgen import LoadGenerator, PairSpec, UserSpec, split
+from bench.report import Check, ratio
+from bench.stats import CpuMeter, per_thousand, percentiles
+
+DELIVERY_FLOOR = 0.999
+P99_CEILING_S = 0.100
+SATURATED = 0.90
+AGENT_ID_BASE = 1_000_000
+
+
+def make_pairs(count: int, url_for: Any, token_for: Any, first_user: int = 1) -> list[PairSpec]:
+    """``url_for(i, role)`` and ``token_for(user_id, role)`` let the caller place sockets on edges and mint
+    tokens (real JWTs for the system, anything for the relay)."""
+    pairs = []
+    for i in range(count):
+        cid, aid = first_user + i, AGENT_ID_BASE + first_user + i
+        pairs.append(PairSpec(UserSpec(cid, "user", token_for(cid, "user"), url_for(i, "user")),
+                              UserSpec(aid, "agent", token_for(aid, "agent"), url_for(i, "agent"))))
+    return pairs
+
+
+def summarize(rate: float, replies: Sequence[Mapping[str, Any]], cpu: Mapping[str, float]) -> dict[str, Any]:
+    sent = sum(r["sent"] for r in replies)
+    received = sum(r["received"] for r in replies)
+    ack = [x for r in replies for x in r["ack_s"]]
+    e2e = [x for r in replies for x in r["e2e_s"]]
+    send_wall = max(r["send_wall_s"] for r in replies)
+    delivered = received / sent if sent else 0.0
+    e2e_pct, ack_pct = percentiles(e2e), percentiles(ack)
+    p99 = e2e_pct["p99"]
+    saturated = [f"gen-{r['worker']}" for r in replies if r["wall_s"] and r["cpu_s"] / r["wall_s"] >= SATURATED]
+    return {
+        "offered_rate": rate, "sent": sent, "received": received, "delivered_ratio": round(delivered, 5),
+        "achieved_rate": round(sent / send_wall, 1) if send_wall else None,
+        "rejected": sum(r["rejected"] for r in replies), "late_from_earlier_steps": sum(r["late"] for r in replies),
+        "ack_ms": ack_pct, "send_to_receive_ms": e2e_pct,
+        "cpu_s": dict(cpu), "cpu_s_per_1000_msgs": per_thousand(cpu, sent),
+        "generator": {f"gen-{r['worker']}": {"cpu_util": round(r["cpu_s"] / r["wall_s"], 3) if r["wall_s"] else None,
+                                             "max_schedule_lag_ms": round(r["max_lag_s"] * 1000, 1)}
+                      for r in replies},
+        "generator_saturated": saturated,
+        "ok": delivered >= DELIVERY_FLOOR and p99 is not None and p99 <= P99_CEILING_S * 1000,
+    }
+
+
+async def step_up(ctx: Context, pairs: list[PairSpec], server_pids: Mapping[str, int], label: str) -> dict[str, Any]:
+    """Set up the pairs on a fresh generator, step the rate, measure at half the best, settle, count losses."""
+    opts = ctx.options
+    gen = LoadGenerator(opts.workers)
+    try:
+        setup = await gen.ask("pairs_setup", per_worker=[{"pairs": c} for c in split(pairs, opts.workers)])
+        meter = CpuMeter({**server_pids, **gen.pids})
+        steps: list[dict[str, Any]] = []
+        best: dict[str, Any] | None = None
+        for rate in opts.rates:
+            steps.append(await _step(gen, meter, rate, opts.workers, opts.step_s, opts.drain_s))
+            _log(label, steps[-1])
+            if not steps[-1]["ok"]:
+                break
+            best = steps[-1]
+        await _settle(gen, 20.0)  # an overloaded last step leaves a backlog: let it drain before measuring
+        half = None
+        if best is not None:
+            half = await _step(gen, meter, best["offered_rate"] / 2, opts.workers, opts.step_s, opts.drain_s)
+            _log(f"{label} @half", half)
+        final = await _settle(gen, 30.0 if not opts.quick else 10.0)
+        return {
+            "pairs": len(pairs), "workers": opts.workers,
+            "setup_s": round(max(s["elapsed_s"] for s in setup), 2),
+            "max_rate": best["offered_rate"] if best else None,
+            "at_max": best, "at_half_max": half, "steps": steps,
+            "lost": sum(f["lost"] for f in final), "duplicates": sum(f["duplicates"] for f in final),
+            "unacked": sum(f["unacked"] for f in final), "rejected_total": sum(f["rejected"] for f in final),
+            "unknown_received": sum(f["unknown"] for f in final),
+        }
+    finally:
+        await gen.close()
+
+
+async def _step(gen: LoadGenerator, meter: CpuMeter, rate: float, workers: int, duration: float,
+                drain: float) -> dict[str, Any]:
+    meter.start()
+    replies = await gen.ask("run_step", rate=rate / workers, duration=duration, drain=drain,
+                            timeout=duration + drain + 60)
+    return summarize(rate, replies, meter.stop())
+
+
+async def _settle(gen: LoadGenerator, timeout: float) -> list[dict[str, Any]]:
+    return await gen.ask("settle", timeout=timeout + 30, within=timeout)
+
+
+def _log(label: str, step: Mapping[str, Any]) -> None:
+    e2e, saturated = step["send_to_receive_ms"], step["generator_saturated"]
+    sys.stderr.write(f"[{label}] offered {step['offered_rate']:>7.0f}/s  delivered {step['delivered_ratio']:.4f}  "
+                     f"e2e p50 {e2e['p50']} p99 {e2e['p99']} ms  {'ok' if step['ok'] else 'FAIL'}"
+                     f"{'  generator saturated: ' + ','.join(saturated) if saturated else ''}\n")
+
+
+# ---- the scenarios -------------------------------------------------------------------------------------------
+async def run_e2e(ctx: Context) -> dict[str, Any]:
+    system = await ctx.system()
+    edge = system.edges[0]
+    pairs = make_pairs(ctx.options.pairs, lambda i, role: edge.url, system.token, first_user=1)
+    return await step_up(ctx, pairs, system.pids, "e2e")
+
+
+async def run_relay(ctx: Context, mode: str) -> dict[str, Any]:
+    relay = RelayProcess(mode, ctx.log_dir)
+    await relay.start()
+    try:
+        pairs = make_pairs(ctx.options.pairs, lambda i, role: relay.url, lambda uid, role: f"relay-{uid}")
+        return await step_up(ctx, pairs, {f"relay-{mode}": relay.pid}, f"relay-{mode}")
+    finally:
+        await relay.stop()
+
+
+def throughput_checks(e2e: Mapping[str, Any] | None, relays: Mapping[str, Mapping[str, Any]]) -> list[Check]:
+    checks: list[Check] = []
+    for mode, result in relays.items():
+        checks.append(Check(f"relay {mode}: max rate", result["max_rate"], unit="msg/s"))
+    if e2e is None:
+        return checks + [Check(f"relay {m}: lost+dup", r["lost"] + r["duplicates"], "0",
+                               r["lost"] + r["duplicates"] == 0) for m, r in relays.items()]
+    checks.append(Check("e2e: max rate (≥99.9% delivered, p99 ≤ 100 ms)", e2e["max_rate"], unit="msg/s"))
+    for mode, result in relays.items():
+        r = ratio(e2e["max_rate"], result["max_rate"])
+        checks.append(Check(f"e2e / relay {mode}", r, "≥ 0.5", None if r is None else r >= 0.5))
+    half = e2e.get("at_half_max")
+    if half:
+        lat = half["send_to_receive_ms"]
+        checks.append(Check("e2e send→receive p50 @ half max", lat["p50"], "< 10", _lt(lat["p50"], 10), "ms"))
+        checks.append(Check("e2e send→receive p99 @ half max", lat["p99"], "< 50", _lt(lat["p99"], 50), "ms"))
+        checks.append(Check("e2e sender-ack p99 @ half max", half["ack_ms"]["p99"], unit="ms"))
+        if half["generator_saturated"]:
+            checks.append(Check("generator saturated @ half max", ",".join(half["generator_saturated"]), "none",
+                                False))
+    checks.append(Check("e2e lost", e2e["lost"], "0", e2e["lost"] == 0))
+    checks.append(Check("e2e duplicates", e2e["duplicates"], "0", e2e["duplicates"] == 0))
+    return checks
+
+
+def _lt(value: float | None, limit: float) -> bool | None:
+    return None if value is None else value < limit
+
+
+async def scenario_throughput(ctx: Context) -> tuple[dict[str, Any], list[Check]]:
+    e2e = await run_e2e(ctx)
+    return {"throughput": e2e}, throughput_checks(e2e, {})
+
+
+async def scenario_baseline(ctx: Context, with_e2e: bool = True) -> tuple[dict[str, Any], list[Check]]:
+    relays = {}
+    for mode in ctx.options.relay_modes:
+        relays[mode] = await run_relay(ctx, mode)
+        await asyncio.sleep(0.5)
+    e2e = await run_e2e(ctx) if with_e2e else None
+    doc: dict[str, Any] = {"baseline": relays}
+    if e2e is not None:
+        doc["throughput"] = e2e
+        doc["ratio"] = {mode: ratio(e2e["max_rate"], r["max_rate"]) for mode, r in relays.items()}
+    return doc, throughput_checks(e2e, relays)
