@@ -9,6 +9,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import aiomysql
 
@@ -68,9 +69,9 @@ class Presence:
     last_seen: datetime | None
 
 
-def _utc(unix_timestamp: Decimal | None) -> datetime | None:
+def _utc(unix_timestamp: Decimal) -> datetime:
     """Timestamps are read as ``UNIX_TIMESTAMP(col)`` so the session time zone never shifts them."""
-    return None if unix_timestamp is None else datetime.fromtimestamp(float(unix_timestamp), UTC)
+    return datetime.fromtimestamp(float(unix_timestamp), UTC)
 
 
 def _placeholders(values: Sequence[object]) -> str:
@@ -104,16 +105,16 @@ _CONNECTION_UPSERT = """
 _CLOSE = "UPDATE user_connections SET status = 'disconnected', disconnected_at = NOW(3)"
 
 
-def _device(row: Sequence[object]) -> Device:
+def _device(row: tuple[Any, ...]) -> Device:
     user_id, device_id, *info, push_token, is_active, last_login, connections = row
     return Device(
-        user_id=int(user_id),  # type: ignore[call-overload]
-        device_id=str(device_id),
-        info=DeviceInfo(*(str(value or "") for value in info)),
-        push_token=str(push_token or ""),
+        user_id=user_id,
+        device_id=device_id,
+        info=DeviceInfo(*(value or "" for value in info)),
+        push_token=push_token or "",
         is_active=bool(is_active),
-        last_login=_utc(last_login),  # type: ignore[arg-type]
-        connections=int(connections),  # type: ignore[call-overload]
+        last_login=_utc(last_login),
+        connections=connections,
     )
 
 
@@ -282,7 +283,7 @@ class DeviceStore:
             if connected:
                 devices[user_id].append(device_id)
             seen_at = _utc(seen)
-            if seen_at is not None and (user_id not in last_seen or seen_at > last_seen[user_id]):
+            if user_id not in last_seen or seen_at > last_seen[user_id]:
                 last_seen[user_id] = seen_at
         return [
             Presence(user_id=u, online=bool(devices[u]), device_ids=sorted(devices[u]), last_seen=last_seen.get(u))

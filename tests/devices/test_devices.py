@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from datetime import datetime
 
 import nats
@@ -144,3 +145,15 @@ async def test_concurrent_registrations_never_exceed_the_cap(stub, new_user, dev
     assert all(isinstance(r, LimitExceeded) for r in results if isinstance(r, BaseException))
     rows = await devices_system.query("SELECT COUNT(*) FROM user_devices WHERE user_id = %s", user)
     assert rows == [(MAX_DEVICES,)]
+
+
+async def test_the_service_exports_its_registry_counters(devices_system):
+    url = f"http://127.0.0.1:{devices_system.services['devices'].http_port}/metrics"
+
+    def fetch() -> str:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.read().decode()
+
+    metrics = await asyncio.to_thread(fetch)
+    for name in ("connections_registered", "stale_connections_closed", "kicks", "node_reset_closed"):
+        assert f"switchboard_devices_{name}_total" in metrics
