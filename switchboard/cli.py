@@ -34,7 +34,8 @@ def _mysql_help(url: str, error: Exception) -> str:
     return (
         f"Cannot reach MySQL at {target.host}:{target.port} ({error}).\n"
         "Start one, then run this again:\n"
-        "  docker compose up -d mysql                      # MySQL 8 from docker-compose.yml\n"
+        "  docker compose up -d mysql   # MySQL 8 from docker-compose.yml, then\n"
+        "  export SWITCHBOARD_MYSQL_URL=mysql://root:switchboard-root@127.0.0.1:3306/switchboard\n"
         "  sudo apt-get install -y mariadb-server && sudo service mariadb start   # or Debian's MariaDB\n"
         "or point SWITCHBOARD_MYSQL_URL at yours (mysql://user:password@host:3306/switchboard)."
     )
