@@ -1,0 +1,76 @@
+"""The messaging service process: Sanic for ``/health`` ``/ready`` ``/metrics``, the gRPC server, the batch
+writer and the retry worker, all on one event loop."""
+
+from __future__ import annotations
+
+import logging
+
+from nats.aio.client import Client
+from sanic import Sanic
+
+from protos.messaging_pb2_grpc import add_MessagingServiceServicer_to_server
+from services.messaging.grpc_service import MessagingServicer
+from services.messaging.publisher import Publisher
+from services.messaging.receipts import Receipts
+from services.messaging.retry_queue import RetryWorker
+from services.messaging.settings import Settings, load_settings
+from services.messaging.store import Store
+from services.messaging.writer import BatchWriter
+from switchboard import db, http
+from switchboard import logging as sb_logging
+from switchboard import nats as sb_nats
+from switchboard.grpc import GrpcServer
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "switchboard.messaging.v1.MessagingService"
+
+
+def create_app(settings: Settings) -> Sanic:
+    app = http.create_app("messaging")
+
+    @app.before_server_start
+    async def start(app: Sanic) -> None:
+        pool = await db.create_pool(settings.mysql_url, settings.mysql_pool_size)
+        nc = await sb_nats.connect(settings.nats_url, name=f"messaging-{settings.node_id}")
+        store = Store(pool)
+        publisher = Publisher(nc, sb_nats.Subjects(settings.nats_prefix), store, settings)
+        await publisher.ensure_stream()
+        writer = BatchWriter(store, settings.writers, settings.batch_max)
+        writer.start()
+        servicer = MessagingServicer(store, writer, publisher, Receipts(store, publisher), settings)
+        grpc_server = GrpcServer(f"{settings.bind_host}:{settings.messaging_grpc_port}",
+                                 [(add_MessagingServiceServicer_to_server, servicer, SERVICE_NAME)])
+        await grpc_server.start()
+        retry_worker = RetryWorker(store, publisher, settings)
+        retry_worker.start()
+        app.ctx.pool, app.ctx.nc, app.ctx.writer = pool, nc, writer
+        app.ctx.grpc_server, app.ctx.retry_worker = grpc_server, retry_worker
+        app.ctx.readiness["mysql"] = store.ping
+        app.ctx.readiness["nats"] = _nats_connected(nc)
+        log.info("messaging started", extra={"grpc_port": grpc_server.port, "node_id": settings.node_id})
+
+    @app.after_server_stop
+    async def stop(app: Sanic) -> None:
+        """In dependency order: no new RPCs (in-flight ones finish), then the workers, then the connections."""
+        await app.ctx.grpc_server.stop()
+        await app.ctx.retry_worker.stop()
+        await app.ctx.writer.stop()
+        await app.ctx.nc.drain()
+        app.ctx.pool.close()
+        await app.ctx.pool.wait_closed()
+
+    return app
+
+
+def _nats_connected(nc: Client) -> http.ReadinessCheck:
+    async def check() -> bool:
+        return nc.is_connected
+
+    return check
+
+
+def serve() -> None:
+    settings = load_settings()
+    sb_logging.setup("messaging", settings.log_level, settings.log_format)
+    http.serve(create_app(settings), settings.bind_host, settings.messaging_http_port)

@@ -1,0 +1,20 @@
+"""Prometheus metrics of the messaging service (served on ``/metrics`` by the shared HTTP app)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+MESSAGES_STORED = Counter(
+    "switchboard_messaging_messages_stored_total", "Messages committed (duplicates not counted)", ["sender_role"])
+DUPLICATES = Counter("switchboard_messaging_duplicates_total", "SendMessage calls answered with an existing message")
+BATCH_SIZE = Histogram(
+    "switchboard_messaging_batch_size", "SendMessage requests written per transaction",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512))
+BATCH_RETRIES = Counter(
+    "switchboard_messaging_batch_retries_total", "Batch transactions run again (duplicate-key race, deadlock)")
+PUBLISH_FAILURES = Counter(
+    "switchboard_messaging_publish_failures_total", "JetStream publishes that failed or timed out", ["source"])
+RETRY_QUEUE_DEPTH = Gauge(
+    "switchboard_messaging_retry_queue_depth", "message_queue rows pending or in progress (as last seen)")
+RETRY_PROCESSED = Counter(
+    "switchboard_messaging_retry_processed_total", "message_queue rows handled by this replica", ["outcome"])

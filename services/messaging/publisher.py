@@ -1,0 +1,108 @@
+"""Events to the users' NATS subjects.
+
+``new_message`` goes through JetStream (stream ``{PREFIX}_INBOX``) so it is kept for offline devices and so a
+PubAck tells us it arrived; publishes run concurrently and their PubAcks are awaited together (a sequential
+loop would be round-trip bound). ``Nats-Msg-Id`` = ``m<message id>u<user id>`` makes a retried publish a
+no-op inside the stream's duplicate window. A publish that fails becomes a ``message_queue`` row for the retry
+worker; the message itself is committed and in ``offline_messages``, so it is never lost.
+
+Status and session events are core-NATS publishes: their state lives in MySQL, a lost one is re-read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+
+from nats.aio.client import Client
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+from services.messaging import metrics
+from services.messaging.mapping import message_proto, session_proto, status_change_proto
+from services.messaging.settings import Settings
+from services.messaging.store import MessageRow, SessionRow, StatusChangeRow, Store
+from switchboard import events
+from switchboard.nats import Subjects, encode
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_WINDOW_SECONDS = 120.0
+
+
+def message_event(message: MessageRow, skip_connection: str | None = None) -> bytes:
+    return encode("new_message", events.new_message(message_proto(message)), skip_connection=skip_connection)
+
+
+class Publisher:
+    def __init__(self, nc: Client, subjects: Subjects, store: Store, settings: Settings) -> None:
+        self._nc, self._subjects, self._store, self._settings = nc, subjects, store, settings
+        self._js = nc.jetstream(timeout=settings.publish_timeout_seconds)
+
+    async def ensure_stream(self) -> None:
+        """Create the inbox stream, or bring an existing one to this configuration (replicas starting
+        together may both try; creating an identical stream twice is not an error)."""
+        config = StreamConfig(
+            name=self._subjects.inbox_stream,
+            subjects=[self._subjects.user_wildcard],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            discard=DiscardPolicy.OLD,
+            max_age=float(self._settings.offline_retention_seconds),
+            max_msgs_per_subject=self._settings.inbox_max_per_user,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            allow_direct=True,
+        )
+        try:
+            await self._js.add_stream(config)
+        except BadRequestError:  # exists with another configuration
+            await self._js.update_stream(config)
+
+    async def new_message(self, message: MessageRow, user_ids: Sequence[int], skip_connection: str = "") -> None:
+        """Publish to every user concurrently; queue a retry for each publish that failed. Never raises: the
+        message is stored, the RPC succeeds whatever NATS does."""
+        payload = message_event(message, skip_connection or None)
+        results = await asyncio.gather(
+            *(self._publish(message.id, uid, payload) for uid in user_ids), return_exceptions=True)
+        failed = [uid for uid, result in zip(user_ids, results, strict=True) if isinstance(result, BaseException)]
+        if not failed:
+            return
+        metrics.PUBLISH_FAILURES.labels("send").inc(len(failed))
+        errors = sorted({repr(r) for r in results if isinstance(r, BaseException)})
+        log.warning("publish failed, queued for retry",
+                    extra={"message_id": message.id, "user_ids": failed, "errors": errors})
+        try:
+            await self._store.enqueue_retries(
+                message, failed, self._settings.retry_base_seconds, self._settings.retry_max)
+        except Exception:
+            log.exception("cannot queue a retry; the message stays in offline_messages",
+                          extra={"message_id": message.id, "user_ids": failed})
+
+    async def republish(self, message: MessageRow, user_id: int) -> None:
+        """One retried publish (from the retry worker); raises when it fails. The origin connection is not
+        known any more, so the sender's own socket may see its message once more (clients dedup by id)."""
+        await self._publish(message.id, user_id, message_event(message))
+
+    async def _publish(self, message_id: int, user_id: int, payload: bytes) -> None:
+        await self._js.publish(
+            self._subjects.user(user_id), payload, timeout=self._settings.publish_timeout_seconds,
+            headers={"Nats-Msg-Id": f"m{message_id}u{user_id}"})
+
+    async def status_changes(self, changes: Iterable[StatusChangeRow]) -> None:
+        """``message_status`` to each message's sender (every device of it). System messages have no sender."""
+        for change in changes:
+            if change.sender_id:
+                await self._core(change.sender_id,
+                                 encode("message_status", events.message_status(status_change_proto(change))))
+
+    async def session_updated(self, session: SessionRow, reason: str) -> None:
+        payload = encode("session_updated", events.session(session_proto(session), reason=reason))
+        for uid in session.participants:
+            await self._core(uid, payload)
+
+    async def _core(self, user_id: int, payload: bytes) -> None:
+        try:
+            await self._nc.publish(self._subjects.user(user_id), payload)
+        except Exception as exc:  # the database holds the state; a lost event is not worth failing the RPC
+            log.warning("event publish failed", extra={"user_id": user_id, "error": repr(exc)})

@@ -1,0 +1,26 @@
+"""Session rules: one customer per session, at most one agent, assigned once."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from services.messaging.store import SessionRow, Store
+from switchboard.errors import Forbidden, InvalidArgument, NotFound
+
+
+async def assign_agent(store: Store, session_id: str, agent_id: int) -> tuple[SessionRow, bool]:
+    """Assign the agent under the session's row lock (a concurrent send sees either no agent or this one).
+    Returns the session and whether it changed: assigning the same agent again is a no-op success, taking a
+    session over from another agent is not allowed (a transfer would need its own, explicit operation)."""
+    async with store.transaction() as cur:
+        session = await store.lock_session(cur, session_id)
+        if session is None:
+            raise NotFound(f"session {session_id} not found")
+        if agent_id == session.user_id:
+            raise InvalidArgument("the session's customer cannot be its agent")
+        if session.agent_id == agent_id:
+            return session, False
+        if session.agent_id:
+            raise Forbidden(f"session {session_id} already has agent {session.agent_id}")
+        await store.set_agent(cur, session.id, agent_id)
+        return dataclasses.replace(session, agent_id=agent_id), True

@@ -1,0 +1,29 @@
+"""Settings of the messaging service (``SWITCHBOARD_*`` environment variables)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from switchboard.settings import CommonSettings, load
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings(CommonSettings):
+    messaging_http_port: int = 8101
+    messaging_grpc_port: int = 50051
+    # JetStream keeps each user's messages this long (the stream's max_age) and at most this many per user.
+    offline_retention_seconds: int = 7 * 24 * 3600
+    inbox_max_per_user: int = 10000
+    fetch_max_limit: int = 500
+    # Batch writer: concurrent tasks (each holds one DB connection while a batch is in flight) and rows per batch.
+    writers: int = 4
+    batch_max: int = 256
+    # Retry queue: attempts per row, backoff base (doubled per attempt), poll interval of the worker.
+    retry_max: int = 5
+    retry_base_seconds: float = 1.0
+    retry_poll_seconds: float = 0.5
+    publish_timeout_seconds: float = 2.0
+
+
+def load_settings() -> Settings:
+    return load(Settings)

@@ -1,0 +1,459 @@
+"""All SQL of the messaging service. Functions return plain dataclasses; rules (who may do what) live in the
+callers, except where a rule is a single statement's WHERE clause.
+
+Times are read with ``UNIX_TIMESTAMP()`` so they are UTC whatever the connection's time zone is.
+Statements that touch several rows take their row locks in index order (sessions by ``session_id``,
+messages by ``id``), so concurrent batches do not deadlock each other; deadlocks that remain possible between
+different kinds of work are retried by :func:`retrying`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import aiomysql
+import pymysql
+
+from switchboard.db import transaction
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DUPLICATE_KEY = 1062
+# Lock wait timeout and deadlock: InnoDB rolled the transaction back, running it again is safe.
+TRANSIENT = frozenset({1205, 1213})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SessionRow:
+    id: int
+    session_id: str
+    user_id: int
+    agent_id: int | None
+    status: str
+    last_sequence: int
+    created_at: float
+
+    @property
+    def participants(self) -> tuple[int, ...]:
+        """The customer, then the agent once one is assigned."""
+        return (self.user_id, self.agent_id) if self.agent_id else (self.user_id,)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MessageRow:
+    id: int
+    session_id: str
+    sender_role: str
+    from_user_id: int
+    to_user_id: int | None
+    text: str
+    message_type: str
+    reply_to_message_id: int | None
+    client_msg_id: str | None
+    status: str
+    sent_at: float
+    sequence_number: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NewMessageRow:
+    """A message about to be inserted: its sequence number is allocated, its id is not known yet."""
+
+    session_id: str
+    sender_role: str
+    from_user_id: int
+    to_user_id: int | None
+    text: str
+    message_type: str
+    reply_to_message_id: int | None
+    client_msg_id: str | None
+    sequence_number: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReceiptTarget:
+    """A message as a receipt sees it: who sent it and who takes part in its session."""
+
+    id: int
+    session_id: str
+    from_user_id: int
+    sequence_number: int
+    status: str
+    session_user_id: int
+    session_agent_id: int | None
+
+    @property
+    def participants(self) -> tuple[int, ...]:
+        return (self.session_user_id, self.session_agent_id) if self.session_agent_id else (self.session_user_id,)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StatusChangeRow:
+    message_id: int
+    session_id: str
+    sender_id: int
+    status: str
+    at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PendingRow:
+    offline_id: int
+    message: MessageRow
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RetryJob:
+    id: int
+    message_id: int
+    to_user_id: int | None
+    retry_count: int
+    max_retries: int
+
+
+_SESSION_COLUMNS = "id, session_id, user_id, agent_id, status, last_sequence, UNIX_TIMESTAMP(created_at)"
+_MESSAGE_COLUMNS = (
+    "m.id, m.session_id, m.sender_role, m.from_user_id, m.to_user_id, m.message, m.message_type,"
+    " m.reply_to_message_id, m.client_msg_id, m.status, UNIX_TIMESTAMP(m.sent_at), m.sequence_number"
+)
+
+
+def _session(row: Sequence[Any]) -> SessionRow:
+    return SessionRow(row[0], row[1], row[2], row[3] or None, row[4], row[5], float(row[6]))
+
+
+def _message(row: Sequence[Any]) -> MessageRow:
+    return MessageRow(
+        id=row[0], session_id=row[1], sender_role=row[2], from_user_id=row[3], to_user_id=row[4] or None,
+        text=row[5], message_type=row[6], reply_to_message_id=row[7] or None, client_msg_id=row[8],
+        status=row[9], sent_at=float(row[10] or 0), sequence_number=row[11],
+    )
+
+
+def _placeholders(count: int, width: int = 1) -> str:
+    group = "%s" if width == 1 else "(" + ", ".join(["%s"] * width) + ")"
+    return ", ".join([group] * count)
+
+
+def mysql_error_code(exc: BaseException) -> int | None:
+    if isinstance(exc, pymysql.err.MySQLError) and exc.args and isinstance(exc.args[0], int):
+        return exc.args[0]
+    return None
+
+
+async def retrying(work: Callable[[], Awaitable[T]], retry_on: frozenset[int] = TRANSIENT, attempts: int = 5) -> T:
+    """Run a whole transaction again when it failed with one of ``retry_on`` (InnoDB rolled it back)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await work()
+        except pymysql.err.MySQLError as exc:
+            if mysql_error_code(exc) not in retry_on or attempt == attempts:
+                raise
+            log.info("transaction retried", extra={"error": repr(exc), "attempt": attempt})
+            await asyncio.sleep(0.005 * attempt)
+    raise AssertionError("unreachable")
+
+
+class Store:
+    def __init__(self, pool: aiomysql.Pool) -> None:
+        self.pool = pool
+
+    def transaction(self) -> transaction:
+        return transaction(self.pool)
+
+    async def _execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One autocommitted statement; its rows, if it returns any."""
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(sql, args)
+            return list(await cur.fetchall())
+
+    async def ping(self) -> bool:
+        return bool(await self._execute("SELECT 1"))
+
+    # --- sessions -------------------------------------------------------------------------------------------
+
+    async def create_session(self, user_id: int) -> SessionRow:
+        session_id = str(uuid.uuid4())
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute("INSERT INTO chat_sessions (session_id, user_id) VALUES (%s, %s)", (session_id, user_id))
+            await cur.execute(f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE id = %s", (cur.lastrowid,))
+            return _session(await cur.fetchone())
+
+    async def get_session(self, session_id: str) -> SessionRow | None:
+        rows = await self._execute(f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE session_id = %s", (session_id,))
+        return _session(rows[0]) if rows else None
+
+    async def latest_open_session(self, user_id: int) -> SessionRow | None:
+        rows = await self._execute(
+            f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE user_id = %s AND status = 'open'"
+            " ORDER BY id DESC LIMIT 1", (user_id,))
+        return _session(rows[0]) if rows else None
+
+    @staticmethod
+    async def lock_session(cur: aiomysql.Cursor, session_id: str) -> SessionRow | None:
+        await cur.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE session_id = %s FOR UPDATE", (session_id,))
+        row = await cur.fetchone()
+        return _session(row) if row else None
+
+    @staticmethod
+    async def set_agent(cur: aiomysql.Cursor, session_pk: int, agent_id: int) -> None:
+        await cur.execute("UPDATE chat_sessions SET agent_id = %s WHERE id = %s", (agent_id, session_pk))
+
+    # --- the batch write (one transaction, driven by writer.BatchWriter) --------------------------------------
+
+    @staticmethod
+    async def find_by_client_ids(
+        cur: aiomysql.Cursor, keys: Iterable[tuple[int, str]]
+    ) -> dict[tuple[int, str], MessageRow]:
+        """Messages already stored under these idempotency keys. The cross product of the two IN lists is
+        a range scan on the unique key; rows outside the wanted pairs are dropped here."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        senders = sorted({k[0] for k in wanted})
+        client_ids = sorted({k[1] for k in wanted})
+        await cur.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages m WHERE m.from_user_id IN ({_placeholders(len(senders))})"
+            f" AND m.client_msg_id IN ({_placeholders(len(client_ids))})", (*senders, *client_ids))
+        found = {}
+        for row in await cur.fetchall():
+            msg = _message(row)
+            key = (msg.from_user_id, msg.client_msg_id or "")
+            if key in wanted:
+                found[key] = msg
+        return found
+
+    @staticmethod
+    async def lock_sessions(cur: aiomysql.Cursor, session_ids: Iterable[str]) -> dict[str, SessionRow]:
+        """Lock the sessions' rows until commit, in ``session_id`` order (the unique index forced, so only these
+        rows are locked and always in the same order). While the lock is held nobody else can advance
+        ``last_sequence``: the values read here plus this transaction's own rows stay gap-free."""
+        ids = sorted(set(session_ids))
+        if not ids:
+            return {}
+        await cur.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM chat_sessions FORCE INDEX (uq_chat_sessions_session)"
+            f" WHERE session_id IN ({_placeholders(len(ids))}) ORDER BY session_id FOR UPDATE", ids)
+        return {row.session_id: row for row in map(_session, await cur.fetchall())}
+
+    @staticmethod
+    async def message_sessions(cur: aiomysql.Cursor, message_ids: Iterable[int]) -> dict[int, str]:
+        """``message id → session id``, to check that replies stay in their session."""
+        ids = sorted(set(message_ids))
+        if not ids:
+            return {}
+        await cur.execute(f"SELECT id, session_id FROM chat_messages WHERE id IN ({_placeholders(len(ids))})", ids)
+        return dict(await cur.fetchall())
+
+    @staticmethod
+    async def advance_sequences(cur: aiomysql.Cursor, last_sequence_by_pk: dict[int, int]) -> None:
+        """Store each locked session's new ``last_sequence`` in one statement (by primary key)."""
+        if not last_sequence_by_pk:
+            return
+        pks = sorted(last_sequence_by_pk)
+        cases = " ".join(["WHEN %s THEN %s"] * len(pks))
+        args = [v for pk in pks for v in (pk, last_sequence_by_pk[pk])]
+        await cur.execute(
+            f"UPDATE chat_sessions SET last_sequence = CASE id {cases} END WHERE id IN ({_placeholders(len(pks))})",
+            (*args, *pks))
+
+    @staticmethod
+    async def insert_messages(cur: aiomysql.Cursor, rows: Sequence[NewMessageRow]) -> list[MessageRow]:
+        """One multi-row INSERT (aiomysql's executemany may send a statement per row), then the new ids and
+        ``sent_at`` read back by the unique (session, sequence) key — no assumption about how the server hands
+        out auto-increment values."""
+        values = [
+            v for r in rows for v in (
+                r.session_id, r.sender_role, r.from_user_id, r.to_user_id, r.text, r.message_type,
+                r.reply_to_message_id, r.client_msg_id, r.sequence_number)
+        ]
+        group = "(%s, %s, %s, %s, %s, %s, %s, %s, 'sent', NOW(3), %s)"
+        await cur.execute(
+            "INSERT INTO chat_messages (session_id, sender_role, from_user_id, to_user_id, message, message_type,"
+            " reply_to_message_id, client_msg_id, status, sent_at, sequence_number) VALUES "
+            + ", ".join([group] * len(rows)), values)
+        ranges: dict[str, list[int]] = {}
+        for r in rows:
+            lo_hi = ranges.setdefault(r.session_id, [r.sequence_number, r.sequence_number])
+            lo_hi[0], lo_hi[1] = min(lo_hi[0], r.sequence_number), max(lo_hi[1], r.sequence_number)
+        where = " OR ".join(["(session_id = %s AND sequence_number BETWEEN %s AND %s)"] * len(ranges))
+        await cur.execute(
+            f"SELECT session_id, sequence_number, id, UNIX_TIMESTAMP(sent_at) FROM chat_messages WHERE {where}",
+            [v for sid, (lo, hi) in ranges.items() for v in (sid, lo, hi)])
+        stored = {(row[0], row[1]): (row[2], float(row[3])) for row in await cur.fetchall()}
+        out = []
+        for r in rows:
+            msg_id, sent_at = stored[(r.session_id, r.sequence_number)]
+            out.append(MessageRow(
+                id=msg_id, session_id=r.session_id, sender_role=r.sender_role, from_user_id=r.from_user_id,
+                to_user_id=r.to_user_id, text=r.text, message_type=r.message_type,
+                reply_to_message_id=r.reply_to_message_id, client_msg_id=r.client_msg_id, status="sent",
+                sent_at=sent_at, sequence_number=r.sequence_number))
+        return out
+
+    @staticmethod
+    async def insert_offline(cur: aiomysql.Cursor, rows: Sequence[tuple[int, MessageRow]]) -> None:
+        """``(recipient, message)`` pairs, in (session, sequence) order so ``offline_messages.id`` follows it."""
+        if not rows:
+            return
+        await cur.execute(
+            "INSERT INTO offline_messages (user_id, message_id, session_id, sequence_number) VALUES "
+            + _placeholders(len(rows), 4),
+            [v for uid, m in rows for v in (uid, m.id, m.session_id, m.sequence_number)])
+
+    # --- reads ------------------------------------------------------------------------------------------------
+
+    async def get_messages(self, message_ids: Iterable[int]) -> dict[int, MessageRow]:
+        ids = sorted(set(message_ids))
+        if not ids:
+            return {}
+        rows = await self._execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages m WHERE m.id IN ({_placeholders(len(ids))})", ids)
+        return {msg.id: msg for msg in map(_message, rows)}
+
+    async def history(self, session_id: str, after_sequence: int, limit: int) -> list[MessageRow]:
+        rows = await self._execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages m WHERE m.session_id = %s AND m.sequence_number > %s"
+            " ORDER BY m.sequence_number LIMIT %s", (session_id, after_sequence, limit))
+        return [_message(row) for row in rows]
+
+    async def pending(self, user_id: int, after_id: int, limit: int) -> list[PendingRow]:
+        """Undelivered messages of a user in ``offline_messages.id`` order. Per session that is sequence order:
+        a session's rows are inserted while its row lock is held, in sequence order, so a later sequence
+        always gets a later auto-increment id. The index (user_id, delivered, id) serves it as a range scan."""
+        rows = await self._execute(
+            f"SELECT o.id, {_MESSAGE_COLUMNS} FROM offline_messages o JOIN chat_messages m ON m.id = o.message_id"
+            " WHERE o.user_id = %s AND o.delivered = FALSE AND o.id > %s ORDER BY o.id LIMIT %s",
+            (user_id, after_id, limit))
+        return [PendingRow(row[0], _message(row[1:])) for row in rows]
+
+    # --- receipts ---------------------------------------------------------------------------------------------
+
+    @staticmethod
+    async def now(cur: aiomysql.Cursor) -> tuple[Any, float]:
+        """The server's clock as a value to store (connection time zone) and as a UTC epoch, same instant."""
+        await cur.execute("SELECT NOW(3), UNIX_TIMESTAMP(NOW(3))")
+        row = await cur.fetchone()
+        return row[0], float(row[1])
+
+    @staticmethod
+    async def receipt_targets(
+        cur: aiomysql.Cursor, message_ids: Iterable[int], for_update: bool
+    ) -> dict[int, ReceiptTarget]:
+        """The messages (locked in id order when ``for_update``) with their sessions' participants; the
+        sessions are not locked, so receipts never wait for a batch writer holding a session row."""
+        ids = sorted(set(message_ids))
+        if not ids:
+            return {}
+        await cur.execute(
+            "SELECT id, session_id, from_user_id, sequence_number, status FROM chat_messages"
+            f" WHERE id IN ({_placeholders(len(ids))}) ORDER BY id" + (" FOR UPDATE" if for_update else ""), ids)
+        messages = list(await cur.fetchall())
+        session_ids = sorted({row[1] for row in messages})
+        if not session_ids:
+            return {}
+        await cur.execute(
+            "SELECT session_id, user_id, agent_id FROM chat_sessions"
+            f" WHERE session_id IN ({_placeholders(len(session_ids))})", session_ids)
+        people = {row[0]: (row[1], row[2] or None) for row in await cur.fetchall()}
+        return {row[0]: ReceiptTarget(*row, *people[row[1]]) for row in messages}
+
+    @staticmethod
+    async def mark_delivered(
+        cur: aiomysql.Cursor, recipient: int, targets: Sequence[ReceiptTarget], now: Any, now_epoch: float
+    ) -> list[StatusChangeRow]:
+        """sent → delivered for the locked targets (never backwards), and the recipient's offline rows."""
+        changed = [t for t in targets if t.status == "sent"]
+        if changed:
+            await cur.execute(
+                "UPDATE chat_messages SET status = 'delivered', delivered_at = %s"
+                f" WHERE id IN ({_placeholders(len(changed))}) AND status = 'sent'", (now, *(t.id for t in changed)))
+        await cur.execute(
+            "UPDATE offline_messages SET delivered = TRUE, delivered_at = %s"
+            f" WHERE user_id = %s AND message_id IN ({_placeholders(len(targets))}) AND delivered = FALSE",
+            (now, recipient, *(t.id for t in targets)))
+        return [StatusChangeRow(t.id, t.session_id, t.from_user_id, "delivered", now_epoch) for t in changed]
+
+    @staticmethod
+    async def mark_read_up_to(
+        cur: aiomysql.Cursor, reader: int, session_id: str, sequence_number: int, now: Any, now_epoch: float
+    ) -> list[StatusChangeRow]:
+        """Everything others sent in the session up to ``sequence_number`` becomes read (from sent or
+        delivered), and the reader's offline rows for them are done."""
+        await cur.execute(
+            "SELECT id, from_user_id FROM chat_messages WHERE session_id = %s AND sequence_number <= %s"
+            " AND from_user_id <> %s AND status IN ('sent', 'delivered') ORDER BY sequence_number FOR UPDATE",
+            (session_id, sequence_number, reader))
+        rows = list(await cur.fetchall())
+        if rows:
+            await cur.execute(
+                "UPDATE chat_messages SET status = 'read', read_at = %s, delivered_at = COALESCE(delivered_at, %s)"
+                f" WHERE id IN ({_placeholders(len(rows))})", (now, now, *(r[0] for r in rows)))
+        await cur.execute(
+            "UPDATE offline_messages SET delivered = TRUE, delivered_at = %s"
+            " WHERE user_id = %s AND delivered = FALSE AND session_id = %s AND sequence_number <= %s",
+            (now, reader, session_id, sequence_number))
+        return [StatusChangeRow(r[0], session_id, r[1], "read", now_epoch) for r in rows]
+
+    # --- retry queue ------------------------------------------------------------------------------------------
+
+    async def enqueue_retries(self, message: MessageRow, user_ids: Sequence[int], delay_seconds: float,
+                              max_retries: int) -> None:
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(
+                "INSERT INTO message_queue (message_id, session_id, from_user_id, to_user_id, max_retries,"
+                " next_retry_at) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, NOW(3) + INTERVAL %s MICROSECOND)"] * len(user_ids)),
+                [v for uid in user_ids for v in (
+                    message.id, message.session_id, message.from_user_id, uid, max_retries,
+                    int(delay_seconds * 1e6))])
+
+    async def claim_retries(self, limit: int, lease_seconds: float) -> list[RetryJob]:
+        """Take due rows for this worker. SKIP LOCKED lets several replicas claim disjoint rows at once; the
+        claim commits ``processing`` with a lease in ``next_retry_at``, so a row whose worker died is due
+        again when the lease runs out instead of staying ``processing`` forever."""
+
+        async def claim() -> list[RetryJob]:
+            async with self.transaction() as cur:
+                await cur.execute(
+                    "SELECT id, message_id, to_user_id, retry_count, max_retries FROM message_queue"
+                    " WHERE status IN ('pending', 'processing') AND next_retry_at <= NOW(3)"
+                    " ORDER BY next_retry_at LIMIT %s FOR UPDATE SKIP LOCKED", (limit,))
+                jobs = [RetryJob(*row) for row in await cur.fetchall()]
+                if jobs:
+                    await cur.execute(
+                        "UPDATE message_queue SET status = 'processing',"
+                        " next_retry_at = NOW(3) + INTERVAL %s MICROSECOND"
+                        f" WHERE id IN ({_placeholders(len(jobs))})",
+                        (int(lease_seconds * 1e6), *(j.id for j in jobs)))
+                return jobs
+
+        return await retrying(claim)
+
+    async def complete_retries(self, job_ids: Sequence[int]) -> None:
+        if job_ids:
+            await self._execute(
+                f"UPDATE message_queue SET status = 'completed' WHERE id IN ({_placeholders(len(job_ids))})",
+                job_ids)
+
+    async def reschedule_retry(self, job: RetryJob, error: str, delay_seconds: float) -> str:
+        """One more failed attempt: due again after ``delay_seconds``, or ``failed`` when attempts run out
+        (the message stays in ``offline_messages``, so its recipient still gets it at the next registration)."""
+        status = "failed" if job.retry_count + 1 >= job.max_retries else "pending"
+        await self._execute(
+            "UPDATE message_queue SET retry_count = retry_count + 1, status = %s, error_message = %s,"
+            " next_retry_at = NOW(3) + INTERVAL %s MICROSECOND WHERE id = %s",
+            (status, error[:2000], int(delay_seconds * 1e6), job.id))
+        return status
+
+    async def retry_queue_depth(self) -> int:
+        rows = await self._execute("SELECT COUNT(*) FROM message_queue WHERE status IN ('pending', 'processing')")
+        return int(rows[0][0])

@@ -1,0 +1,246 @@
+"""The batch writer: every SendMessage of this replica goes through a queue, and a few writer tasks each take
+what has queued up (up to ``batch_max``) and store it in ONE transaction.
+
+Natural batching: an idle writer takes a lone request at once (no added latency); under load requests pile up
+while a batch is in flight and the next batch is bigger, so the commit (fsync) is shared by many messages.
+
+Per batch, in one transaction:
+
+1. idempotency keys already stored → the original message, ``duplicate=True``;
+2. the sessions' rows are locked (``SELECT … FOR UPDATE``, in session_id order so batches never deadlock each
+   other); under the lock the sender is checked against the CURRENT participants and ``last_sequence`` is
+   read, so the next numbers are allocated gap-free no matter how many replicas write;
+3. ``last_sequence`` is advanced for all sessions in one statement, the messages and the recipients'
+   ``offline_messages`` rows are inserted with multi-row INSERTs, COMMIT.
+
+Two replicas racing on the same idempotency key: the loser's INSERT hits the unique key (1062); the batch is
+rolled back (its sequence numbers with it) and run again, and step 1 then finds the winner's row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Sequence
+
+import aiomysql
+
+from services.messaging import metrics
+from services.messaging.store import (
+    DUPLICATE_KEY,
+    TRANSIENT,
+    MessageRow,
+    NewMessageRow,
+    SessionRow,
+    Store,
+    retrying,
+)
+from switchboard.errors import Forbidden, InvalidArgument, NotFound, SwitchboardError, Unavailable
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A validated send request. ``sender_id`` is 0 and ``sender_role`` ``system`` for system messages."""
+
+    session_id: str
+    sender_id: int
+    sender_role: str
+    text: str
+    message_type: str
+    reply_to_message_id: int | None
+    client_msg_id: str | None
+
+    @property
+    def idempotency_key(self) -> tuple[int, str] | None:
+        return (self.sender_id, self.client_msg_id) if self.client_msg_id else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Stored:
+    message: MessageRow
+    duplicate: bool
+    # Users whose subjects get ``new_message``: every participant (the sender's other devices too) for a new
+    # message; nobody for a duplicate (its original was published already, or queued for retry).
+    publish_to: tuple[int, ...] = ()
+
+
+Outcome = Stored | SwitchboardError
+
+
+@dataclasses.dataclass(slots=True)
+class _Queued:
+    request: Outgoing
+    future: asyncio.Future[Stored]
+
+
+def check_sender(request: Outgoing, session: SessionRow | None) -> None:
+    """The sender must be the session's customer (role user) or its assigned agent (role agent)."""
+    if session is None:
+        raise NotFound(f"session {request.session_id} not found")
+    if session.status != "open":
+        raise Forbidden(f"session {request.session_id} is closed")
+    if request.sender_role == SYSTEM:
+        return
+    expected = session.user_id if request.sender_role == "user" else session.agent_id
+    if request.sender_id != expected:
+        raise Forbidden(f"user {request.sender_id} is not the {request.sender_role} of session {session.session_id}")
+
+
+def recipients(request: Outgoing, session: SessionRow) -> tuple[int, ...]:
+    """Who must receive the message: every participant but its sender."""
+    return tuple(uid for uid in session.participants if uid != request.sender_id)
+
+
+def addressee(request: Outgoing, session: SessionRow) -> int | None:
+    """``to_user_id``: the other participant; the customer for system messages; None while no agent."""
+    if request.sender_role == "user":
+        return session.agent_id
+    return session.user_id
+
+
+class BatchWriter:
+    def __init__(self, store: Store, writers: int, batch_max: int) -> None:
+        self._store, self._writers, self._batch_max = store, writers, batch_max
+        self._queue: asyncio.Queue[_Queued] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._run(), name=f"batch-writer-{i}") for i in range(self._writers)]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        while not self._queue.empty():
+            queued = self._queue.get_nowait()
+            if not queued.future.done():
+                queued.future.set_exception(Unavailable("messaging is shutting down"))
+
+    async def submit(self, request: Outgoing) -> Stored:
+        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Queued(request, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._batch_max and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            batch = [q for q in batch if not q.future.done()]  # callers that gave up
+            if not batch:
+                continue
+            metrics.BATCH_SIZE.observe(len(batch))
+            try:
+                outcomes: Sequence[Outcome] = await self.write([q.request for q in batch])
+            except Exception:
+                log.exception("batch write failed", extra={"batch": len(batch)})
+                outcomes = [Unavailable("could not store the message, retry")] * len(batch)
+            for queued, outcome in zip(batch, outcomes, strict=True):
+                if queued.future.done():
+                    continue
+                if isinstance(outcome, Stored):
+                    queued.future.set_result(outcome)
+                else:
+                    queued.future.set_exception(outcome)
+
+    async def write(self, requests: Sequence[Outgoing]) -> list[Outcome]:
+        """Store a batch; one outcome per request, in order."""
+        attempts = 0
+
+        async def attempt() -> list[Outcome]:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                metrics.BATCH_RETRIES.inc()
+            async with self._store.transaction() as cur:
+                return await self._write(cur, requests)
+
+        outcomes = await retrying(attempt, retry_on=TRANSIENT | {DUPLICATE_KEY})
+        for outcome in outcomes:
+            if isinstance(outcome, Stored) and outcome.duplicate:
+                metrics.DUPLICATES.inc()
+            elif isinstance(outcome, Stored):
+                metrics.MESSAGES_STORED.labels(outcome.message.sender_role).inc()
+        return outcomes
+
+    async def _write(self, cur: aiomysql.Cursor, requests: Sequence[Outgoing]) -> list[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(requests)
+        existing = await self._store.find_by_client_ids(
+            cur, (key for r in requests if (key := r.idempotency_key) is not None))
+
+        fresh: list[int] = []
+        first_with_key: dict[tuple[int, str], int] = {}
+        repeats: dict[int, int] = {}  # index → index of the same key earlier in this batch
+        for i, request in enumerate(requests):
+            key = request.idempotency_key
+            if key is not None and key in existing:
+                outcomes[i] = Stored(existing[key], duplicate=True)
+            elif key is not None and key in first_with_key:
+                repeats[i] = first_with_key[key]
+            else:
+                fresh.append(i)
+                if key is not None:
+                    first_with_key[key] = i
+
+        sessions = await self._store.lock_sessions(cur, (requests[i].session_id for i in fresh))
+        accepted: list[int] = []
+        for i in fresh:
+            try:
+                check_sender(requests[i], sessions.get(requests[i].session_id))
+                accepted.append(i)
+            except SwitchboardError as exc:
+                outcomes[i] = exc
+        accepted = await self._check_replies(cur, requests, accepted, outcomes)
+
+        # Allocate per session in queue order; sessions in the lock order.
+        accepted.sort(key=lambda i: requests[i].session_id)
+        last = {requests[i].session_id: sessions[requests[i].session_id].last_sequence for i in accepted}
+        rows = []
+        for i in accepted:
+            request, session = requests[i], sessions[requests[i].session_id]
+            last[session.session_id] += 1
+            rows.append(NewMessageRow(
+                session_id=session.session_id, sender_role=request.sender_role, from_user_id=request.sender_id,
+                to_user_id=addressee(request, session), text=request.text, message_type=request.message_type,
+                reply_to_message_id=request.reply_to_message_id, client_msg_id=request.client_msg_id,
+                sequence_number=last[session.session_id]))
+        if rows:
+            await self._store.advance_sequences(cur, {sessions[sid].id: seq for sid, seq in last.items()})
+            messages = await self._store.insert_messages(cur, rows)
+            offline = []
+            for i, message in zip(accepted, messages, strict=True):
+                session = sessions[message.session_id]
+                offline.extend((uid, message) for uid in recipients(requests[i], session))
+                outcomes[i] = Stored(message, duplicate=False, publish_to=session.participants)
+            await self._store.insert_offline(cur, offline)
+
+        for i, first in repeats.items():
+            original = outcomes[first]
+            outcomes[i] = Stored(original.message, duplicate=True) if isinstance(original, Stored) else original
+        assert all(o is not None for o in outcomes)
+        return outcomes  # type: ignore[return-value]
+
+    async def _check_replies(
+        self, cur: aiomysql.Cursor, requests: Sequence[Outgoing], accepted: list[int], outcomes: list[Outcome | None]
+    ) -> list[int]:
+        """A reply must point at a message of the same session."""
+        wanted = [requests[i].reply_to_message_id for i in accepted if requests[i].reply_to_message_id]
+        if not wanted:
+            return accepted
+        found = await self._store.message_sessions(cur, wanted)
+        kept = []
+        for i in accepted:
+            reply_to = requests[i].reply_to_message_id
+            if reply_to and found.get(reply_to) != requests[i].session_id:
+                outcomes[i] = InvalidArgument(f"reply_to_message_id {reply_to} is not a message of this session")
+            else:
+                kept.append(i)
+        return kept
