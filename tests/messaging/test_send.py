@@ -201,9 +201,11 @@ async def test_a_duplicate_is_not_published_again(messaging: Messaging) -> None:
 
 
 async def test_system_message_goes_to_the_users_latest_open_session(messaging: Messaging) -> None:
-    _, customer, _ = await messaging.session()
-    latest, _, agent = await messaging.session()
-    customer = latest.user_id
+    older, customer, _ = await messaging.session()
+    latest = (await messaging.stub.OpenSession(messaging_pb2.OpenSessionRequest(user_id=customer))).session
+    agent = new_user()
+    await messaging.stub.AssignAgent(messaging_pb2.AssignAgentRequest(session_id=latest.session_id, agent_id=agent))
+    assert older.session_id != latest.session_id
     events = await messaging.subscriber()
     await events.watch(customer, agent)
     request = messaging_pb2.SendSystemMessageRequest(user_id=customer, text="agent is typing a form",
