@@ -1,0 +1,124 @@
+"""The retry queue: replicas share it without handling a row twice, and a publish that failed while NATS was
+down is delivered once it is back — the send itself never fails for it, and nothing is dropped."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import nats
+
+from protos import messaging_pb2
+from protos.messaging_pb2_grpc import MessagingServiceStub
+from switchboard.nats import Subjects, decode
+from switchboard.runner import NatsServer
+from tests.messaging.conftest import TEST_ENV, Messaging, eventually, fresh_database, new_user
+from tests.support.system import System
+
+COMPLETED = 'switchboard_messaging_retry_processed_total{outcome="completed"}'
+
+
+async def test_two_replicas_drain_the_queue_processing_each_row_exactly_once(messaging: Messaging) -> None:
+    session, customer, agent = await messaging.session()
+    count = 300
+    sent = [(await messaging.send(session.session_id, customer, text=f"q{i}")).message for i in range(count)]
+    events = await messaging.subscriber()  # after the live publishes: from now on only retries arrive
+    await events.watch(agent)
+    completed_before = await messaging.metric(COMPLETED)
+
+    await messaging.query(
+        "INSERT INTO message_queue (message_id, session_id, from_user_id, to_user_id, next_retry_at) VALUES "
+        + ", ".join(["(%s, %s, %s, %s, NOW(3) - INTERVAL 1 SECOND)"] * count),
+        *(v for m in sent for v in (m.id, session.session_id, customer, agent)))
+
+    ids = [m.id for m in sent]
+    placeholders = ", ".join(["%s"] * count)
+
+    async def all_completed() -> bool:
+        rows = await messaging.query(
+            f"SELECT status, retry_count, COUNT(*) FROM message_queue WHERE message_id IN ({placeholders})"
+            " GROUP BY status, retry_count", *ids)
+        return rows == [("completed", 0, count)]
+
+    await eventually(all_completed, what="every queued row completed")
+    await eventually(lambda: len(events.of(agent, "new_message")) >= count, what="every retried publish")
+    # Each row was published once (core NATS sees every publish, JetStream dedup aside) and completed once.
+    assert Counter(e["data"]["id"] for e in events.of(agent, "new_message")) == dict.fromkeys(ids, 1)
+    assert await messaging.metric(COMPLETED) - completed_before == count
+
+
+@contextlib.asynccontextmanager
+async def private_deployment(tmp_path: Path, **env: str) -> AsyncIterator[tuple[System, NatsServer]]:
+    """One messaging replica with its own database and its own nats-server, which the test may stop."""
+    async with fresh_database() as url:
+        server = NatsServer(tmp_path / "jetstream", log_path=tmp_path / "nats.log")
+        await server.start()
+        sys_ = System(url, server, tmp_path, extra_env={**TEST_ENV, **env})
+        try:
+            await sys_.start_service("messaging")
+            yield sys_, server
+        finally:
+            await sys_.stop()
+            await server.stop()
+
+
+async def open_session(stub: MessagingServiceStub) -> tuple[str, int, int]:
+    customer, agent = new_user(), new_user()
+    session = (await stub.OpenSession(messaging_pb2.OpenSessionRequest(user_id=customer))).session
+    await stub.AssignAgent(messaging_pb2.AssignAgentRequest(session_id=session.session_id, agent_id=agent))
+    return session.session_id, customer, agent
+
+
+async def test_send_succeeds_while_nats_is_down_and_is_published_when_it_is_back(tmp_path: Path) -> None:
+    async with private_deployment(tmp_path, SWITCHBOARD_RETRY_MAX="50") as (sys_, server):
+        stub = sys_.messaging_stub()
+        session_id, customer, agent = await open_session(stub)
+        await server.stop()
+
+        reply = await stub.SendMessage(messaging_pb2.SendMessageRequest(
+            session_id=session_id, sender_id=customer, sender_role="user", text="are you there?"))
+        msg = reply.message
+        assert msg.sequence_number == 1
+        queued = await sys_.query(
+            "SELECT to_user_id FROM message_queue WHERE message_id = %s ORDER BY to_user_id", msg.id)
+        assert queued == sorted([(customer,), (agent,)])
+
+        restarted = NatsServer(server.store_dir, port=server.port, log_path=tmp_path / "nats-restarted.log")
+        await restarted.start()
+        try:
+            await eventually(lambda: _all_completed(sys_, msg.id), what="the queued publishes completed")
+            nc = await nats.connect(restarted.url)
+            try:
+                subjects = Subjects(sys_.prefix)
+                stored = await nc.jetstream().get_last_msg(subjects.inbox_stream, subjects.user(agent))
+                assert decode(stored.data)["data"]["id"] == msg.id
+            finally:
+                await nc.close()
+        finally:
+            await restarted.stop()
+
+
+async def _all_completed(sys_: System, message_id: int) -> bool:
+    rows = await sys_.query("SELECT status FROM message_queue WHERE message_id = %s", message_id)
+    return bool(rows) and all(status == "completed" for (status,) in rows)
+
+
+async def test_a_publish_that_keeps_failing_ends_failed_but_the_message_stays_pending(tmp_path: Path) -> None:
+    async with private_deployment(tmp_path, SWITCHBOARD_RETRY_MAX="2") as (sys_, server):
+        stub = sys_.messaging_stub()
+        session_id, customer, agent = await open_session(stub)
+        await server.stop()
+        msg = (await stub.SendMessage(messaging_pb2.SendMessageRequest(
+            session_id=session_id, sender_id=customer, sender_role="user", text="hello?"))).message
+
+        async def failed() -> bool:
+            rows = await sys_.query(
+                "SELECT status, retry_count, error_message IS NOT NULL FROM message_queue WHERE message_id = %s",
+                msg.id)
+            return rows == [("failed", 2, 1), ("failed", 2, 1)]
+
+        await eventually(failed, what="both rows failed after their retries")
+        pending = await stub.FetchPending(messaging_pb2.FetchPendingRequest(user_id=agent))
+        assert [m.id for m in pending.messages] == [msg.id]
