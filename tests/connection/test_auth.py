@@ -76,3 +76,18 @@ async def test_only_customers_open_and_only_agents_join(connect: Connect) -> Non
     assert (await agent.call("open_session", {}))["error"]["code"] == "FORBIDDEN"
     opened = await customer.call("open_session", {})
     assert (await customer.call("join_session", {"session_id": opened["session_id"]}))["error"]["code"] == "FORBIDDEN"
+
+
+async def test_a_socket_sending_faster_than_its_budget_is_rate_limited(make_system) -> None:
+    system = await make_system(edges=1, env={"SWITCHBOARD_SEND_RATE_PER_SECOND": "0.01",
+                                             "SWITCHBOARD_SEND_BURST": "3"})
+    customer = await SocketUser(system.edges[0].url, 1301, system.token(1301)).join()
+    agent = await SocketUser(system.edges[0].url, 1302, system.token(1302, "agent")).join()
+    session_id = await open_conversation(customer, agent)
+    replies = [await customer.call("send_message", {"session_id": session_id, "message": f"{i}"}) for i in range(5)]
+    assert [r["success"] for r in replies] == [True, True, True, False, False]
+    assert replies[3]["error"]["code"] == "RATE_LIMITED"
+    # The agent's budget is its own.
+    assert (await agent.call("send_message", {"session_id": session_id, "message": "still here"}))["success"]
+    await customer.close()
+    await agent.close()

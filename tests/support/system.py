@@ -44,6 +44,9 @@ class System:
             "SWITCHBOARD_NATS_PREFIX": self.prefix,
             "SWITCHBOARD_JWT_SECRET": JWT_SECRET,
             "SWITCHBOARD_LOG_LEVEL": "INFO",
+            # Tests send as fast as they can; the rate limit has its own test with its own settings.
+            "SWITCHBOARD_SEND_RATE_PER_SECOND": "100000",
+            "SWITCHBOARD_SEND_BURST": "100000",
             "SWITCHBOARD_DEVICES_GRPC_PORT": str(self.devices_grpc_port),
             "SWITCHBOARD_MESSAGING_GRPC_PORT": str(self.messaging_grpc_port),
             "SWITCHBOARD_DEVICES_GRPC_TARGET": f"127.0.0.1:{self.devices_grpc_port}",
