@@ -29,15 +29,25 @@ class Check:
         return dataclasses.asdict(self)
 
 
-def machine() -> dict[str, Any]:
+def _git(*args: str) -> str:
     root = Path(__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
-                                text=True, timeout=5).stdout.strip()
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=5).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
-    return {"commit": commit, "python": platform.python_version(), "platform": platform.platform(),
-            "cpus": psutil.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1)}
+        return ""
+
+
+def machine() -> dict[str, Any]:
+    """Where and on what code the numbers were taken. Several people share this working tree, so the report
+    says when the services measured differ from the commit (modified or not yet committed files)."""
+    status = _git("status", "--porcelain", "--", "services", "switchboard").splitlines()
+    return {
+        "commit": _git("rev-parse", "--short", "HEAD") or "unknown",
+        "services_modified_files": sum(not line.startswith("??") for line in status),
+        "services_untracked_files": sum(line.startswith("??") for line in status),
+        "python": platform.python_version(), "platform": platform.platform(), "cpus": psutil.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+    }
 
 
 def emit(doc: dict[str, Any], checks: list[Check]) -> None:

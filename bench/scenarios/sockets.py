@@ -46,6 +46,7 @@ async def _levels(ctx: Context, label: str, server_pid: int, url: str, token_for
             await asyncio.sleep(SETTLE_S)
             row: dict[str, Any] = {
                 "sockets": held, "failed": failed, "errors": [e for r in replies for e in r["errors"]][:3],
+                "register_retries_so_far": sum(r["register_retries"] for r in replies),
                 "setup_rate_per_s": round(connected / elapsed, 1) if elapsed else None,
                 "server_rss_mib": round(rss_bytes(server_pid) / 2**20, 1),
                 "server_kib_per_socket": _per_socket(rss_bytes(server_pid) - server0, held),

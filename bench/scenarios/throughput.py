@@ -84,6 +84,7 @@ async def step_up(ctx: Context, pairs: list[PairSpec], server_pids: Mapping[str,
         return {
             "pairs": len(pairs), "workers": opts.workers,
             "setup_s": round(max(s["elapsed_s"] for s in setup), 2),
+            "register_retries": sum(s["register_retries"] for s in setup),
             "max_rate": best["offered_rate"] if best else None,
             "at_max": best, "at_half_max": half, "steps": steps,
             "lost": sum(f["lost"] for f in final), "duplicates": sum(f["duplicates"] for f in final),
