@@ -135,7 +135,7 @@ class ServiceProcess(ManagedProcess):
     def __init__(self, service: str, http_port: int, env: Mapping[str, str], name: str | None = None,
                  log_path: Path | None = None) -> None:
         self.service, self.http_port = service, http_port
-        argv = [sys.executable, "-m", "switchboard", "serve", service]
+        argv = [sys.executable, "-X", "faulthandler", "-m", "switchboard", "serve", service]
         super().__init__(name or service, argv, env, log_path)
 
     async def start(self, ready_timeout: float = 30.0) -> None:
