@@ -56,7 +56,10 @@ def create_app(settings: Settings) -> Sanic:
         await app.ctx.grpc_server.stop()
         await app.ctx.retry_worker.stop()
         await app.ctx.writer.stop()
-        await app.ctx.nc.drain()
+        if app.ctx.nc.is_connected:
+            await app.ctx.nc.drain()  # flushes what is buffered
+        else:
+            await app.ctx.nc.close()  # draining needs a connection; what is buffered is in MySQL anyway
         app.ctx.pool.close()
         await app.ctx.pool.wait_closed()
 
