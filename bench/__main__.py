@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds between a client's application heartbeats (default 30)")
     parser.add_argument("--backlog", type=int, help="offline messages (default 10000)")
     parser.add_argument("--relay-modes", type=lambda s: s.split(","), help="sanic,asgi")
+    parser.add_argument("--profile-seconds", type=float, dest="profile_seconds",
+                        help="throughput: profile edge/messaging/devices with py-spy for this long at 80%% of max")
     parser.add_argument("--log-dir", type=Path, help="service logs (default: a temporary folder)")
     return parser
 
@@ -63,7 +65,8 @@ def _scenarios(name: str, relay_only: bool) -> list[Scenario]:
 
 async def run(args: argparse.Namespace) -> int:
     overrides = {k: getattr(args, k) for k in ("workers", "pairs", "rates", "step_s", "socket_levels",
-                                               "heartbeat_interval_s", "backlog", "relay_modes")}
+                                               "heartbeat_interval_s", "backlog", "relay_modes",
+                                               "profile_seconds")}
     options = Options.for_run(args.quick, **overrides)
     log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ class Options:
     fanout_rounds: int = 200
     relay_modes: list[str] = dataclasses.field(default_factory=lambda: ["sanic", "asgi"])
     edges: int = 2
+    profile_seconds: float = 0.0  # > 0: one extra throughput step under py-spy (edge, messaging, devices)
 
     @classmethod
     def for_run(cls, quick: bool, **overrides: object) -> Options:
