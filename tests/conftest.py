@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiomysql
@@ -14,8 +15,13 @@ from switchboard.db import MySQLURL
 from switchboard.migrate import migrate
 from switchboard.runner import NatsServer
 from tests.support.system import System
+from tests.support.users import SocketUser
 
 MYSQL_SERVER = "mysql://root@127.0.0.1:3306"
+
+_user_ids = itertools.count(10_000)
+
+Connect = Callable[..., Awaitable[SocketUser]]
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +73,25 @@ async def make_system(mysql_url: str, nats_server: NatsServer, tmp_path: Path):
     yield make
     for sys_ in made:
         await sys_.stop()
+
+
+@pytest.fixture
+async def connect(system: System) -> AsyncIterator[Connect]:
+    """``await connect(role="agent", node=1)`` → a registered user on that edge node (a fresh user id unless
+    ``user_id`` is given, so tests do not see each other's messages). Closed after the test."""
+    users: list[SocketUser] = []
+
+    async def make(role: str = "user", node: int = 0, user_id: int | None = None,
+                   device_id: str | None = None, register: bool = True) -> SocketUser:
+        uid = user_id or next(_user_ids)
+        user = SocketUser(system.edges[node].url, uid, system.token(uid, role), device_id=device_id)
+        users.append(user)
+        if register:
+            await user.join()
+        else:
+            await user.connect()
+        return user
+
+    yield make
+    for user in users:
+        await user.close()

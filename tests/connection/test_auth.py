@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import socketio
 
-from tests.connection.conftest import Connect, open_conversation
+from tests.conftest import Connect
 from tests.support.system import System
-from tests.support.users import SocketUser
+from tests.support.users import SocketUser, open_conversation
 
 
 async def test_a_bad_token_in_the_connect_auth_is_refused(system: System) -> None:

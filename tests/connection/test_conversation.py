@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from tests.connection.conftest import Connect, open_conversation
+from tests.conftest import Connect
+from tests.support.users import open_conversation
 
 
 async def test_connect_replies_connected_with_the_socket_id(connect: Connect) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from protos import devices_pb2
-from tests.connection.conftest import Connect, open_conversation
+from tests.conftest import Connect
 from tests.support.polling import eventually
 from tests.support.system import System
-from tests.support.users import SocketUser
+from tests.support.users import SocketUser, open_conversation
 
 
 async def test_every_device_receives_messages_and_status_updates(connect: Connect) -> None:

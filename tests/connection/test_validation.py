@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.connection.conftest import Connect
+from tests.conftest import Connect
 
 MALFORMED = [
     ("register", "not an object"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.connection.conftest import Connect, open_conversation
+from tests.conftest import Connect
+from tests.support.users import open_conversation
 
 
 async def test_five_retries_across_two_nodes_make_one_message(system, connect: Connect) -> None:

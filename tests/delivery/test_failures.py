@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from switchboard.runner import NatsServer
-from tests.connection.conftest import open_conversation
 from tests.support.polling import eventually
-from tests.support.users import SocketUser
+from tests.support.users import SocketUser, open_conversation
 
 
 def ids(user: SocketUser) -> set[int]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.connection.conftest import Connect, open_conversation
+from tests.conftest import Connect
 from tests.support.system import System
-from tests.support.users import SocketUser
+from tests.support.users import SocketUser, open_conversation
 
 
 async def test_five_hundred_offline_messages_arrive_once_in_order_on_another_node(

@@ -61,3 +61,12 @@ class SocketUser:
     async def close(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
+
+
+async def open_conversation(customer: SocketUser, agent: SocketUser) -> str:
+    """The customer opens a session and the agent joins it; returns the session id."""
+    opened = await customer.call("open_session", {})
+    assert opened["success"], opened
+    joined = await agent.call("join_session", {"session_id": opened["session_id"]})
+    assert joined["success"], joined
+    return opened["session_id"]
