@@ -214,25 +214,20 @@ class Store:
 
     @staticmethod
     async def find_by_client_ids(
-        cur: aiomysql.Cursor, keys: Iterable[tuple[int, str]]
+        cur: aiomysql.Cursor, keys: Sequence[tuple[int, str]]
     ) -> dict[tuple[int, str], MessageRow]:
-        """Messages already stored under these idempotency keys. The cross product of the two IN lists is
-        a range scan on the unique key; rows outside the wanted pairs are dropped here."""
-        wanted = set(keys)
+        """Messages already stored under these idempotency keys, by the key as asked. The keys are joined
+        from a derived table so the column's collation decides equality (``ABC`` finds ``abc`` under
+        utf8mb4_unicode_ci, as the unique key does); each is one eq_ref lookup on the unique key."""
+        wanted = sorted(set(keys))
         if not wanted:
             return {}
-        senders = sorted({k[0] for k in wanted})
-        client_ids = sorted({k[1] for k in wanted})
+        keys_table = " UNION ALL ".join(["SELECT %s AS k, %s AS u, %s AS c"] * len(wanted))
         await cur.execute(
-            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages m WHERE m.from_user_id IN ({_placeholders(len(senders))})"
-            f" AND m.client_msg_id IN ({_placeholders(len(client_ids))})", (*senders, *client_ids))
-        found = {}
-        for row in await cur.fetchall():
-            msg = _message(row)
-            key = (msg.from_user_id, msg.client_msg_id or "")
-            if key in wanted:
-                found[key] = msg
-        return found
+            f"SELECT w.k, {_MESSAGE_COLUMNS} FROM ({keys_table}) w"
+            " JOIN chat_messages m ON m.from_user_id = w.u AND m.client_msg_id = w.c",
+            [v for i, (sender, client_id) in enumerate(wanted) for v in (i, sender, client_id)])
+        return {wanted[row[0]]: _message(row[1:]) for row in await cur.fetchall()}
 
     @staticmethod
     async def lock_sessions(cur: aiomysql.Cursor, session_ids: Iterable[str]) -> dict[str, SessionRow]:

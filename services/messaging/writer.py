@@ -26,6 +26,7 @@ import logging
 from collections.abc import Sequence
 
 import aiomysql
+import pymysql
 
 from services.messaging import metrics
 from services.messaging.store import (
@@ -35,6 +36,7 @@ from services.messaging.store import (
     NewMessageRow,
     SessionRow,
     Store,
+    mysql_error_code,
     retrying,
 )
 from switchboard.errors import Forbidden, InvalidArgument, NotFound, SwitchboardError, Unavailable
@@ -163,7 +165,16 @@ class BatchWriter:
             async with self._store.transaction() as cur:
                 return await self._write(cur, requests)
 
-        outcomes = await retrying(attempt, retry_on=TRANSIENT | {DUPLICATE_KEY})
+        # A duplicate key is a race lost to another writer: the next attempt finds the winner's row. A batch
+        # that keeps colliding holds two keys equal for the collation only (``ABC``/``abc``, rare), which
+        # collide on every attempt: one request per transaction then lets the second find the first.
+        try:
+            outcomes = await retrying(attempt, retry_on=TRANSIENT | {DUPLICATE_KEY})
+        except pymysql.err.IntegrityError as exc:
+            if mysql_error_code(exc) != DUPLICATE_KEY or len(requests) == 1:
+                raise
+            log.info("batch split after duplicate keys", extra={"batch": len(requests)})
+            return [outcome for request in requests for outcome in await self.write([request])]
         for outcome in outcomes:
             if isinstance(outcome, Stored) and outcome.duplicate:
                 metrics.DUPLICATES.inc()
@@ -174,7 +185,7 @@ class BatchWriter:
     async def _write(self, cur: aiomysql.Cursor, requests: Sequence[Outgoing]) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(requests)
         existing = await self._store.find_by_client_ids(
-            cur, (key for r in requests if (key := r.idempotency_key) is not None))
+            cur, [key for r in requests if (key := r.idempotency_key) is not None])
 
         fresh: list[int] = []
         first_with_key: dict[tuple[int, str], int] = {}

@@ -223,3 +223,17 @@ async def test_system_message_goes_to_the_users_latest_open_session(messaging: M
 
     with pytest.raises(NotFound):
         await messaging.stub.SendSystemMessage(messaging_pb2.SendSystemMessageRequest(user_id=new_user(), text="x"))
+
+
+async def test_idempotency_keys_compare_as_the_database_does(messaging: Messaging) -> None:
+    """The unique key's collation is case-insensitive, so ``Key-1`` and ``KEY-1`` are one key — also when
+    they arrive in the same batch."""
+    session, customer, _ = await messaging.session()
+    first = await messaging.send(session.session_id, customer, client_msg_id="Key-1")
+    again = await messaging.send(session.session_id, customer, client_msg_id="KEY-1")
+    assert again.duplicate and again.message.id == first.message.id
+
+    together = await asyncio.gather(*(
+        messaging.send(session.session_id, customer, client_msg_id=key) for key in ("batch-a", "BATCH-A", "Batch-A")))
+    assert sum(not r.duplicate for r in together) == 1
+    assert len({r.message.id for r in together}) == 1
