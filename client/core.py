@@ -100,6 +100,7 @@ class _Link:
         self.reason = ""
         self.registered = False
         self.kicked: dict[str, Any] | None = None
+        self.server_heartbeat: float | None = None  # the interval the server expects (register reply)
 
     @property
     def alive(self) -> bool:
@@ -340,6 +341,9 @@ class ClientCore:
                 raise _Fatal(err)
             raise err
         link.registered = True
+        hint = reply.get("heartbeat_interval")
+        if isinstance(hint, int | float) and hint > 0:
+            link.server_heartbeat = float(hint)
         log.info("registered user %s device %s connection %s (socket %s)", self.user_id, self.device_id,
                  self.connection_id, reply.get("socket_id"))
         return link
@@ -408,8 +412,10 @@ class ClientCore:
     async def _heartbeat(self, link: _Link) -> None:
         """A missed ack means a dead (often half-open) connection: drop it and reconnect."""
         while not link.dropped.is_set():
+            # Never beat less often than the server expects, or it closes us as silent.
+            interval = min(self.config.heartbeat_interval, link.server_heartbeat or float("inf"))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(link.dropped.wait(), self.config.heartbeat_interval)
+                await asyncio.wait_for(link.dropped.wait(), interval)
                 return
             if not await self._probe(link):
                 return
@@ -468,8 +474,10 @@ class ClientCore:
 
     def _baseline_from(self, reply: dict[str, Any]) -> None:
         """A reply that names the session's last sequence tells where "new" starts for that session."""
-        if reply.get("session_id") and isinstance(reply.get("last_sequence"), int):
-            self.tracker.baseline(reply["session_id"], reply["last_sequence"])
+        session = reply.get("session") if isinstance(reply.get("session"), dict) else reply
+        last = session.get("last_sequence")
+        if reply.get("session_id") and isinstance(last, int):
+            self.tracker.baseline(reply["session_id"], last)
 
     async def sync(self, session_id: str, after_sequence: int | None = None, limit: int = 100,
                    timeout: float | None = None) -> dict[str, Any]:
@@ -513,6 +521,9 @@ class ClientCore:
                 and data.get("from_user_id") != self.user_id):
             self._ack_later(data["id"])
         verdict = self.tracker.receive(data)
+        log.debug("incoming message %s (session %s seq %s offline %s): pass on %d%s%s", data.get("id"),
+                  data.get("session_id"), data.get("sequence_number"), data.get("offline"), len(verdict.deliver),
+                  ", duplicate" if verdict.duplicate else "", ", gap" if verdict.gap else "")
         if verdict.duplicate:
             log.debug("duplicate message %s dropped", data.get("id"))
         self._deliver(verdict.deliver)
