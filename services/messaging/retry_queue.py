@@ -58,6 +58,7 @@ class RetryWorker:
 
     async def drain_once(self) -> int:
         """Claim due rows, publish them concurrently, record the outcomes. Returns how many were claimed."""
+        await self._store.release_expired_leases()
         jobs = await self._store.claim_retries(CLAIM_LIMIT, LEASE_SECONDS)
         if jobs:
             messages = await self._store.get_messages(job.message_id for job in jobs)

@@ -418,15 +418,15 @@ class Store:
                     int(delay_seconds * 1e6))])
 
     async def claim_retries(self, limit: int, lease_seconds: float) -> list[RetryJob]:
-        """Take due rows for this worker. SKIP LOCKED lets several replicas claim disjoint rows at once; the
-        claim commits ``processing`` with a lease in ``next_retry_at``, so a row whose worker died is due
-        again when the lease runs out instead of staying ``processing`` forever."""
+        """Take due rows for this worker. SKIP LOCKED lets several replicas claim disjoint rows at once (the
+        index on (status, next_retry_at) yields them in order, so only the rows taken are locked); the claim
+        commits ``processing`` with a lease in ``next_retry_at``."""
 
         async def claim() -> list[RetryJob]:
             async with self.transaction() as cur:
                 await cur.execute(
                     "SELECT id, message_id, to_user_id, retry_count, max_retries FROM message_queue"
-                    " WHERE status IN ('pending', 'processing') AND next_retry_at <= NOW(3)"
+                    " WHERE status = 'pending' AND next_retry_at <= NOW(3)"
                     " ORDER BY next_retry_at LIMIT %s FOR UPDATE SKIP LOCKED", (limit,))
                 jobs = [RetryJob(*row) for row in await cur.fetchall()]
                 if jobs:
@@ -438,6 +438,12 @@ class Store:
                 return jobs
 
         return await retrying(claim)
+
+    async def release_expired_leases(self) -> None:
+        """Rows still ``processing`` after their lease belong to a worker that died: make them pending again
+        rather than leave them stuck."""
+        await self._execute(
+            "UPDATE message_queue SET status = 'pending' WHERE status = 'processing' AND next_retry_at <= NOW(3)")
 
     async def complete_retries(self, job_ids: Sequence[int]) -> None:
         if job_ids:

@@ -49,6 +49,19 @@ async def test_two_replicas_drain_the_queue_processing_each_row_exactly_once(mes
     assert await messaging.metric(COMPLETED) - completed_before == count
 
 
+async def test_a_row_left_processing_by_a_dead_worker_is_retried_after_its_lease(messaging: Messaging) -> None:
+    session, customer, agent = await messaging.session()
+    msg = (await messaging.send(session.session_id, customer)).message
+    events = await messaging.subscriber()
+    await events.watch(agent)
+    await messaging.query(
+        "INSERT INTO message_queue (message_id, session_id, from_user_id, to_user_id, status, next_retry_at)"
+        " VALUES (%s, %s, %s, %s, 'processing', NOW(3) - INTERVAL 1 SECOND)",
+        msg.id, session.session_id, customer, agent)
+    await eventually(lambda: _all_completed(messaging.system, msg.id), what="the abandoned row completed")
+    await eventually(lambda: [e["data"]["id"] for e in events.of(agent, "new_message")] == [msg.id])
+
+
 @contextlib.asynccontextmanager
 async def private_deployment(tmp_path: Path, **env: str) -> AsyncIterator[tuple[System, NatsServer]]:
     """One messaging replica with its own database and its own nats-server, which the test may stop."""
