@@ -37,7 +37,8 @@ class Options:
                        socket_levels=[50, 100], heartbeat_interval_s=2.0, heartbeat_window_s=2.0, backlog=300,
                        fanout_rounds=10, relay_modes=["asgi"])
         else:
-            base = cls(step_s=10.0, rates=[500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000, 7000, 8000],
+            base = cls(step_s=10.0, rates=[100, 200, 300, 400, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000,
+                                               3500, 4000, 5000, 6000, 7000, 8000],
                        socket_levels=[1000, 5000, 10_000], heartbeat_window_s=30.0)
         for key, value in overrides.items():
             if value is not None:

@@ -13,6 +13,7 @@ import dataclasses
 import os
 import sys
 import tempfile
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,18 @@ class BenchSystem:
         with contextlib.suppress(Exception):
             await self.query(f"DROP DATABASE IF EXISTS `{MySQLURL.parse(self.mysql_url).database}`",
                              database=False)
+
+
+def metric_sum(http_port: int, name: str, contains: str = "") -> float:
+    """Sum of a Prometheus counter's samples on a service's ``/metrics`` whose labels contain ``contains``:
+    the statements a service issued, counted where they are issued (MySQL's own counters are server-wide)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and contains in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
 
 
 async def mysql_status(mysql_url: str, names: tuple[str, ...]) -> dict[str, int]:
