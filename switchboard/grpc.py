@@ -25,6 +25,22 @@ RPC_SECONDS = Histogram(
 
 AddServicer = Callable[[Any, grpc.aio.Server], None]
 
+# Clients ping idle connections so a dead peer is noticed; the server must accept those pings, or it answers
+# GOAWAY "too many pings" and every channel breaks after a quiet minute.
+KEEPALIVE_MS = 20_000
+CLIENT_KEEPALIVE = [
+    ("grpc.keepalive_time_ms", KEEPALIVE_MS),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+]
+SERVER_KEEPALIVE = [
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", KEEPALIVE_MS // 2),
+    ("grpc.http2.min_ping_interval_without_data_ms", KEEPALIVE_MS // 2),
+    ("grpc.http2.max_ping_strikes", 0),
+]
+
 
 class _ErrorInterceptor(grpc.aio.ServerInterceptor):
     """Maps domain errors to statuses in one place; anything unexpected is logged and answered INTERNAL."""
@@ -71,7 +87,7 @@ class GrpcServer:
         self.port = 0
 
     async def start(self) -> int:
-        server = grpc.aio.server(interceptors=[_ErrorInterceptor()])
+        server = grpc.aio.server(interceptors=[_ErrorInterceptor()], options=SERVER_KEEPALIVE)
         names = [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
         for add, servicer, full_name in self._servicers:
             add(servicer, server)
@@ -119,11 +135,6 @@ def channel(target: str, timeout: float = 10.0) -> grpc.aio.Channel:
     """A client channel with keepalives (so a dead peer is noticed) and domain-error mapping."""
     return grpc.aio.insecure_channel(
         target,
-        options=[
-            ("grpc.keepalive_time_ms", 20_000),
-            ("grpc.keepalive_timeout_ms", 10_000),
-            ("grpc.keepalive_permit_without_calls", 1),
-            ("grpc.enable_retries", 1),
-        ],
+        options=[*CLIENT_KEEPALIVE, ("grpc.enable_retries", 1)],
         interceptors=[_ErrorMappingClientInterceptor(timeout)],
     )
