@@ -76,3 +76,24 @@ class CpuMeter:
 def per_thousand(cpu: Mapping[str, float], messages: int) -> dict[str, float | None]:
     """CPU seconds per 1,000 messages, per process: the cost figure that stays comparable across rates."""
     return {name: (round(sec * 1000 / messages, 3) if messages else None) for name, sec in cpu.items()}
+
+
+async def wait_quiet(own_pids: Mapping[str, int], max_other_cores: float, window: float = 2.0,
+                     timeout: float = 90.0) -> float:
+    """Wait (at most ``timeout``) until processes other than ours use less than ``max_other_cores`` over a
+    ``window``; returns the last reading. On a machine shared with other people's test runs this keeps a step
+    from starting in the middle of someone else's burst — it cannot stop one that starts later."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    other = float("inf")
+    while time.monotonic() < deadline:
+        ours0 = sum(cpu_seconds(pid) for pid in own_pids.values())
+        busy0 = machine_busy_seconds()
+        await asyncio.sleep(window)
+        ours = sum(cpu_seconds(pid) for pid in own_pids.values()) - ours0
+        other = max(0.0, machine_busy_seconds() - busy0 - ours) / window
+        if other < max_other_cores:
+            break
+    return round(other, 2)
