@@ -269,3 +269,21 @@ async def test_many_threads_sending_at_once(sdk: SdkFactory, system: System) -> 
         assert callback_threads == {"switchboard-sdk-callbacks"}
     finally:
         await asyncio.to_thread(client.close)
+
+
+async def test_the_example_agent_bot_answers_a_customer(sdk: SdkFactory, system: System) -> None:
+    from examples.agent_bot import AgentBot
+
+    customer, c_rec = await sdk("user")
+    agent_id = next_user_id()
+    client = WebSocketClient(system.edges[1].url, **FAST)
+    try:
+        AgentBot(client, agent_id, reply=lambda text: f"echo: {text}")
+        assert await asyncio.to_thread(client.connect, agent_id, system.token(agent_id, "agent"))
+        session_id = await customer.open_session()
+        await asyncio.to_thread(client.join_session, session_id)
+        await customer.send_message(session_id, "where is my parcel?")
+        await eventually(lambda: c_rec.texts() == ["echo: where is my parcel?"])
+        await eventually(lambda: any(s["status"] == "read" for s in c_rec.events["message_status"]))
+    finally:
+        await asyncio.to_thread(client.close)
