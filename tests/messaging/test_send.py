@@ -100,6 +100,13 @@ async def test_only_the_sessions_participants_in_their_roles_may_send(messaging:
         await messaging.send(session.session_id, agent, role="user")
 
 
+async def test_a_closed_session_takes_no_more_messages(messaging: Messaging) -> None:
+    session, customer, _ = await messaging.session()
+    await messaging.query("UPDATE chat_sessions SET status = 'closed' WHERE session_id = %s", session.session_id)
+    with pytest.raises(Forbidden):
+        await messaging.send(session.session_id, customer)
+
+
 @pytest.mark.parametrize("fields", [
     {"text": ""},
     {"text": "   "},
