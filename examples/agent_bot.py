@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
         client.on_kicked(lambda _: stop.set())
         client.on_status_change(lambda s: s is ConnectionStatus.DISCONNECTED and stop.set())
         client.connect(user_id=args.agent_id, token=args.token,
-                       device_info={"device_name": "agent-bot", "device_type": "server"}, timeout=30)
+                       device_info={"device_name": "agent-bot", "device_type": "other"}, timeout=30)
         for session_id in args.session:
             bot.join(session_id)
         stop.wait()
