@@ -2,12 +2,12 @@
 callers, except where a rule is a single statement's WHERE clause.
 
 Times are read with ``UNIX_TIMESTAMP()`` so they are UTC whatever the connection's time zone is.
-Statements that lock rows by a list of keys force the key's index: on a small table the optimizer would
-rather scan it all, and under REPEATABLE READ a scanning UPDATE locks every row it reads, not only the ones it
-changes (measured: batch writers deadlocked on sessions they never touched). Statements that touch several
-rows take their row locks in index order (sessions by ``session_id``,
-messages by ``id``), so concurrent batches do not deadlock each other; deadlocks that remain possible between
-different kinds of work are retried by :func:`retrying`.
+
+Locking statements force the index of their keys: on a small table the optimizer would rather scan it all,
+and under REPEATABLE READ a scanning locking statement locks every row it reads, not only the ones it changes
+(measured: batch writers deadlocked on sessions they never touched). Rows are locked in index order
+(sessions by ``session_id``, messages by ``id`` or sequence), so concurrent batches do not deadlock each
+other; deadlocks still possible between different kinds of work are retried by :func:`retrying`.
 """
 
 from __future__ import annotations
@@ -389,7 +389,8 @@ class Store:
         """Everything others sent in the session up to ``sequence_number`` becomes read (from sent or
         delivered), and the reader's offline rows for them are done."""
         await cur.execute(
-            "SELECT id, from_user_id FROM chat_messages WHERE session_id = %s AND sequence_number <= %s"
+            "SELECT id, from_user_id FROM chat_messages FORCE INDEX (uq_chat_messages_session_sequence)"
+            " WHERE session_id = %s AND sequence_number <= %s"
             " AND from_user_id <> %s AND status IN ('sent', 'delivered') ORDER BY sequence_number FOR UPDATE",
             (session_id, sequence_number, reader))
         rows = list(await cur.fetchall())
@@ -399,8 +400,9 @@ class Store:
                 " delivered_at = COALESCE(delivered_at, %s)"
                 f" WHERE id IN ({_placeholders(len(rows))})", (now, now, *(r[0] for r in rows)))
         await cur.execute(
-            "UPDATE offline_messages SET delivered = TRUE, delivered_at = %s"
-            " WHERE user_id = %s AND delivered = FALSE AND session_id = %s AND sequence_number <= %s",
+            "UPDATE offline_messages FORCE INDEX (idx_offline_messages_pending) SET delivered = TRUE,"
+            " delivered_at = %s WHERE user_id = %s AND delivered = FALSE AND session_id = %s"
+            " AND sequence_number <= %s",
             (now, reader, session_id, sequence_number))
         return [StatusChangeRow(r[0], session_id, r[1], "read", now_epoch) for r in rows]
 
