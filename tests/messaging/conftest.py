@@ -39,7 +39,6 @@ TEST_ENV = {
     "SWITCHBOARD_RETRY_POLL_SECONDS": "0.05",
     "SWITCHBOARD_RETRY_BASE_SECONDS": "0.2",
     "SWITCHBOARD_PUBLISH_TIMEOUT_SECONDS": "0.5",
-    "SWITCHBOARD_LOG_LEVEL": "DEBUG",
 }
 
 _user_ids = itertools.count(random.randrange(10**9, 2 * 10**9, 10**6))
