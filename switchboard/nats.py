@@ -4,6 +4,7 @@ deployments (or test runs) can share one NATS server."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import nats
@@ -51,8 +52,9 @@ def decode(payload: bytes) -> dict[str, Any]:
     return orjson.loads(payload)
 
 
-async def connect(url: str, name: str) -> Client:
-    """Connect with unlimited reconnects: a NATS restart must not take a service down with it."""
+async def connect(url: str, name: str, on_reconnected: Callable[[], Awaitable[None]] | None = None) -> Client:
+    """Connect with unlimited reconnects: a NATS restart must not take a service down with it.
+    ``on_reconnected`` runs after a reconnect, once the client's subscriptions are restored."""
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error", extra={"error": repr(exc)})
@@ -60,10 +62,12 @@ async def connect(url: str, name: str) -> Client:
     async def on_disconnected() -> None:
         log.warning("nats disconnected")
 
-    async def on_reconnected() -> None:
+    async def reconnected() -> None:
         log.info("nats reconnected")
+        if on_reconnected is not None:
+            await on_reconnected()
 
     return await nats.connect(
         url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-        error_cb=on_error, disconnected_cb=on_disconnected, reconnected_cb=on_reconnected,
+        error_cb=on_error, disconnected_cb=on_disconnected, reconnected_cb=reconnected,
     )

@@ -16,6 +16,7 @@ from services.connection.edge import Edge
 from services.connection.fanout import Fanout
 from services.connection.heartbeats import Heartbeats
 from services.connection.lifecycle import bind_lifecycle, close_all
+from services.connection.offline import push_pending_to_all
 from services.connection.registry import Registry
 from services.connection.settings import Settings, load_settings
 from switchboard import http
@@ -49,7 +50,10 @@ def create_app(settings: Settings) -> Sanic:
     async def start(app: Sanic) -> None:
         devices_channel = channel(settings.devices_grpc_target)
         messaging_channel = channel(settings.messaging_grpc_target)
-        nc = await sb_nats.connect(settings.nats_url, name=f"edge-{settings.node_id}")
+        async def resync() -> None:
+            edge.spawn(push_pending_to_all(sio, registry, edge.messaging, settings.offline_batch), "resync")
+
+        nc = await sb_nats.connect(settings.nats_url, name=f"edge-{settings.node_id}", on_reconnected=resync)
         edge = Edge(
             settings=settings, sio=sio, registry=registry,
             verifier=TokenVerifier(settings.jwt_secret, settings.jwt_public_key),

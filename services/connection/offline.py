@@ -3,6 +3,7 @@ back to thousands of messages is neither flooded in one burst nor kept waiting f
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import socketio
@@ -43,3 +44,19 @@ async def push_pending(sio: socketio.AsyncServer, registry: Registry,
         log.info("offline messages pushed", extra={"sid": sock.sid, "user_id": sock.identity.user_id,
                                                    "count": pushed})
     return pushed
+
+
+async def push_pending_to_all(sio: socketio.AsyncServer, registry: Registry,
+                              messaging: messaging_pb2_grpc.MessagingServiceStub, batch: int,
+                              concurrency: int = 8) -> None:
+    """After this node's NATS link came back: live events published while it was away went nowhere, but they
+    are still undelivered, so every registered socket gets its backlog again (clients drop repeats by id)."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(sock: Socket) -> None:
+        async with gate:
+            await push_pending(sio, registry, messaging, sock, batch)
+
+    sockets = [s for s in registry.sockets() if s.registered]
+    log.info("re-pushing pending messages after a NATS reconnect", extra={"sockets": len(sockets)})
+    await asyncio.gather(*(one(s) for s in sockets))
