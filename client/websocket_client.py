@@ -19,7 +19,9 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from client.core import EVENTS, ClientConfig, ClientCore, TokenProvider
+from client.config import ClientConfig
+from client.connection import TokenProvider
+from client.core import ClientCore
 from client.dispatch import Callback, Dispatcher, LoopDispatcher, ThreadDispatcher
 from client.errors import (
     ClientClosedError,
@@ -31,6 +33,7 @@ from client.errors import (
     SendFailedError,
 )
 from client.outbox import OutboxEntry
+from client.runtime import EVENTS
 from client.status import ConnectionStatus
 
 __all__ = [
@@ -116,7 +119,7 @@ class _ClientBase:
 
     # Registration returns the callback, so each also works as a decorator.
     def _on(self, event: str, cb: Callback) -> Callback:
-        return self._core.add_callback(event, cb)
+        return self._core.runtime.add_callback(event, cb)
 
     def on_connect(self, cb: Callable[[], Any]) -> Callback:
         return self._on("connect", cb)
@@ -152,22 +155,22 @@ class _ClientBase:
         return self._on("message_sent", cb)
 
     def get_status(self) -> ConnectionStatus:
-        return self._core.status
+        return self._core.connection.status
 
     def is_connected(self) -> bool:
-        return self._core.status is ConnectionStatus.CONNECTED
+        return self._core.connection.status is ConnectionStatus.CONNECTED
 
     @property
     def connection_id(self) -> str:
-        return self._core.connection_id
+        return self._core.connection.connection_id
 
     @property
     def device_id(self) -> str | None:
-        return self._core.device_id
+        return self._core.connection.device_id
 
     @property
     def user_id(self) -> int | None:
-        return self._core.user_id
+        return self._core.connection.user_id
 
     def pending_count(self) -> int:
         """Messages queued and not yet acknowledged by the server."""
@@ -179,8 +182,8 @@ class _ClientBase:
 
     def _enqueue(self, session_id: str, message: str, role: str, message_type: str,
                  reply_to_message_id: int | None, client_msg_id: str | None) -> SendHandle:
-        return SendHandle(self._core.enqueue(session_id, message, role, message_type, reply_to_message_id,
-                                             client_msg_id))
+        return SendHandle(self._core.sender.enqueue(session_id, message, role, message_type, reply_to_message_id,
+                                                    client_msg_id))
 
 
 assert {name for name in dir(_ClientBase) if name.startswith("on_")} == {f"on_{e}" for e in EVENTS}
@@ -222,13 +225,13 @@ class WebSocketClient(_ClientBase):
                 device_info: dict[str, Any] | None = None, token_provider: TokenProvider | None = None,
                 timeout: float | None = 10.0) -> bool:
         """Start connecting; wait up to ``timeout`` (None: forever, 0: not at all) for the first success."""
-        self._run(self._core.start(user_id, token, device_id, device_info, token_provider))
+        self._run(self._core.connection.start(user_id, token, device_id, device_info, token_provider))
         if timeout == 0:
             return False
-        return self._run(self._core.wait_connected(timeout))
+        return self._run(self._core.connection.wait_connected(timeout))
 
     def wait_connected(self, timeout: float | None = None) -> bool:
-        return self._run(self._core.wait_connected(timeout))
+        return self._run(self._core.connection.wait_connected(timeout))
 
     def send_message(self, session_id: str, message: str, role: str = "user", message_type: str = "text",
                      reply_to_message_id: int | None = None, client_msg_id: str | None = None) -> SendHandle:
@@ -237,37 +240,37 @@ class WebSocketClient(_ClientBase):
 
     def send_message_delivered(self, message_id: Any = None, user_id: int | None = None,
                                message_ids: list[Any] | None = None) -> concurrent.futures.Future[dict[str, Any]]:
-        return self._submit(self._core.send_delivered(message_id, user_id, message_ids))
+        return self._submit(self._core.rpc.send_delivered(message_id, user_id, message_ids))
 
     def send_message_read(self, message_id: Any = None, user_id: int | None = None,
                           message_ids: list[Any] | None = None, session_id: str | None = None,
                           up_to_sequence: int | None = None) -> concurrent.futures.Future[dict[str, Any]]:
-        return self._submit(self._core.send_read(message_id, user_id, message_ids, session_id, up_to_sequence))
+        return self._submit(self._core.rpc.send_read(message_id, user_id, message_ids, session_id, up_to_sequence))
 
     def send_typing(self, session_id: str, is_typing: bool = True) -> concurrent.futures.Future[dict[str, Any]]:
-        return self._submit(self._core.request("typing", {"session_id": session_id, "is_typing": is_typing}))
+        return self._submit(self._core.rpc.request("typing", {"session_id": session_id, "is_typing": is_typing}))
 
     def open_session(self, timeout: float | None = None) -> str:
         """Open (or get) the customer's session; returns its id."""
-        return self._run(self._core.open_session(timeout))["session_id"]
+        return self._run(self._core.rpc.open_session(timeout))["session_id"]
 
     def join_session(self, session_id: str, timeout: float | None = None) -> dict[str, Any]:
-        return self._run(self._core.join_session(session_id, timeout))
+        return self._run(self._core.rpc.join_session(session_id, timeout))
 
     def sync(self, session_id: str, after_sequence: int | None = None, limit: int = 100,
              timeout: float | None = None) -> dict[str, Any]:
-        return self._run(self._core.sync(session_id, after_sequence, limit, timeout))
+        return self._run(self._core.rpc.sync(session_id, after_sequence, limit, timeout))
 
     def list_devices(self, timeout: float | None = None) -> list[dict[str, Any]]:
-        return self._run(self._core.request("list_devices", {}, timeout)).get("devices", [])
+        return self._run(self._core.rpc.request("list_devices", {}, timeout)).get("devices", [])
 
     def kick_device(self, device_id: str, timeout: float | None = None) -> dict[str, Any]:
-        return self._run(self._core.request("kick_device", {"device_id": device_id}, timeout))
+        return self._run(self._core.rpc.request("kick_device", {"device_id": device_id}, timeout))
 
     def disconnect(self, timeout: float | None = 10.0) -> None:
         """Stop and do not reconnect. Unsent messages stay queued (and on disk) for the next connect()."""
         if not self._closed:
-            self._run(self._core.stop(), timeout)
+            self._run(self._core.connection.stop(), timeout)
 
     def close(self) -> None:
         """Disconnect, run the callbacks already queued, and end the SDK's threads."""
@@ -302,13 +305,13 @@ class AsyncWebSocketClient(_ClientBase):
                       device_info: dict[str, Any] | None = None,
                       token_provider: Callable[[], str | Awaitable[str]] | None = None,
                       timeout: float | None = 10.0) -> bool:
-        await self._core.start(user_id, token, device_id, device_info, token_provider)
+        await self._core.connection.start(user_id, token, device_id, device_info, token_provider)
         if timeout == 0:
             return False
-        return await self._core.wait_connected(timeout)
+        return await self._core.connection.wait_connected(timeout)
 
     async def wait_connected(self, timeout: float | None = None) -> bool:
-        return await self._core.wait_connected(timeout)
+        return await self._core.connection.wait_connected(timeout)
 
     def send_message(self, session_id: str, message: str, role: str = "user", message_type: str = "text",
                      reply_to_message_id: int | None = None, client_msg_id: str | None = None) -> SendHandle:
@@ -317,34 +320,34 @@ class AsyncWebSocketClient(_ClientBase):
 
     async def send_message_delivered(self, message_id: Any = None, user_id: int | None = None,
                                      message_ids: list[Any] | None = None) -> dict[str, Any]:
-        return await self._core.send_delivered(message_id, user_id, message_ids)
+        return await self._core.rpc.send_delivered(message_id, user_id, message_ids)
 
     async def send_message_read(self, message_id: Any = None, user_id: int | None = None,
                                 message_ids: list[Any] | None = None, session_id: str | None = None,
                                 up_to_sequence: int | None = None) -> dict[str, Any]:
-        return await self._core.send_read(message_id, user_id, message_ids, session_id, up_to_sequence)
+        return await self._core.rpc.send_read(message_id, user_id, message_ids, session_id, up_to_sequence)
 
     async def send_typing(self, session_id: str, is_typing: bool = True) -> dict[str, Any]:
-        return await self._core.request("typing", {"session_id": session_id, "is_typing": is_typing})
+        return await self._core.rpc.request("typing", {"session_id": session_id, "is_typing": is_typing})
 
     async def open_session(self, timeout: float | None = None) -> str:
-        return (await self._core.open_session(timeout))["session_id"]
+        return (await self._core.rpc.open_session(timeout))["session_id"]
 
     async def join_session(self, session_id: str, timeout: float | None = None) -> dict[str, Any]:
-        return await self._core.join_session(session_id, timeout)
+        return await self._core.rpc.join_session(session_id, timeout)
 
     async def sync(self, session_id: str, after_sequence: int | None = None, limit: int = 100,
                    timeout: float | None = None) -> dict[str, Any]:
-        return await self._core.sync(session_id, after_sequence, limit, timeout)
+        return await self._core.rpc.sync(session_id, after_sequence, limit, timeout)
 
     async def list_devices(self, timeout: float | None = None) -> list[dict[str, Any]]:
-        return (await self._core.request("list_devices", {}, timeout)).get("devices", [])
+        return (await self._core.rpc.request("list_devices", {}, timeout)).get("devices", [])
 
     async def kick_device(self, device_id: str, timeout: float | None = None) -> dict[str, Any]:
-        return await self._core.request("kick_device", {"device_id": device_id}, timeout)
+        return await self._core.rpc.request("kick_device", {"device_id": device_id}, timeout)
 
     async def disconnect(self) -> None:
-        await self._core.stop()
+        await self._core.connection.stop()
         await self._dispatcher.drain()
 
     async def close(self) -> None:

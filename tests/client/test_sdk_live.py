@@ -192,15 +192,15 @@ async def test_duplicates_pushed_by_the_server_reach_on_message_once(sdk: SdkFac
     await eventually(lambda: a_rec.texts() == ["m0", "m1", "m2"])
 
     received_raw: list[dict[str, Any]] = []
-    original = agent._core._incoming
+    original = agent._core.incoming.receive
 
     def spy(data: Any) -> None:
         received_raw.append(data)
         original(data)
 
-    agent._core._incoming = spy  # type: ignore[method-assign]
+    agent._core.incoming.receive = spy  # type: ignore[method-assign]
     # An unexpected drop: unacknowledged messages are pushed again (offline) at the next registration.
-    link = agent._core._link
+    link = agent._core.connection.link
     assert link is not None
     await link.sio.disconnect()
     await eventually(lambda: len([m for m in received_raw if m.get("offline")]) >= 3, timeout=20)
@@ -213,7 +213,7 @@ async def test_a_sequence_gap_is_filled_through_sync(sdk: SdkFactory, caplog: py
     customer, _ = await sdk("user")
     agent, a_rec = await sdk("agent", node=1)
     session_id = await conversation(customer, agent)
-    original = agent._core._incoming
+    original = agent._core.incoming.receive
     lost: list[int] = []
 
     def lose_second_push(data: Any) -> None:
@@ -222,7 +222,7 @@ async def test_a_sequence_gap_is_filled_through_sync(sdk: SdkFactory, caplog: py
             return
         original(data)
 
-    agent._core._incoming = lose_second_push  # type: ignore[method-assign]
+    agent._core.incoming.receive = lose_second_push  # type: ignore[method-assign]
     caplog.set_level(logging.INFO, logger="client")
     for i in range(1, 5):
         await customer.send_message(session_id, f"m{i}")
