@@ -14,7 +14,13 @@ from typing import Any
 
 from client.config import ClientConfig
 from client.connection import Connection
-from client.errors import ConnectionLostError, NotConnectedError, RequestError, error_from_reply
+from client.errors import (
+    ClientClosedError,
+    ConnectionLostError,
+    NotConnectedError,
+    RequestError,
+    error_from_reply,
+)
 from client.rpc import Rpc, receipt_body
 from client.runtime import Runtime
 from client.tracker import Message, Received, SequenceTracker
@@ -83,7 +89,7 @@ class Incoming:
             try:
                 # Offline pushes can arrive before the register ack: wait for the link to be in place.
                 link = await self._connection.wait_link(self.config.request_timeout)
-            except NotConnectedError:
+            except (NotConnectedError, ClientClosedError):
                 # The server pushes unacknowledged messages again at the next register; we ack them then.
                 self._ack_ids.clear()
                 return
