@@ -31,6 +31,15 @@ class Subjects:
     def user_wildcard(self) -> str:
         return f"{self.prefix}.user.*"
 
+    def presence(self, user_id: int) -> str:
+        """A user's online/offline transitions: devices publishes them, messaging forwards them to the user's
+        session counterparts."""
+        return f"{self.prefix}.presence.{user_id}"
+
+    @property
+    def presence_wildcard(self) -> str:
+        return f"{self.prefix}.presence.*"
+
     @property
     def inbox_stream(self) -> str:
         """The JetStream stream that keeps each user's messages for offline delivery."""

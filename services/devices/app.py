@@ -8,6 +8,7 @@ from sanic import Sanic
 from protos.devices_pb2_grpc import add_DeviceServiceServicer_to_server
 from services.devices.cleanup import CleanupLoop
 from services.devices.grpc_service import DeviceServicer
+from services.devices.presence import PresencePublisher
 from services.devices.settings import Settings, load_settings
 from services.devices.store import DeviceStore
 from switchboard import http
@@ -28,13 +29,15 @@ def create_app(settings: Settings) -> Sanic:
         pool = await create_pool(settings.mysql_url, settings.mysql_pool_size)
         nc = await nats_connect(settings.nats_url, name=f"devices-{settings.node_id}")
         store = DeviceStore(pool)
-        servicer = DeviceServicer(store, nc, Subjects(settings.nats_prefix), settings)
+        subjects = Subjects(settings.nats_prefix)
+        presence = PresencePublisher(nc, subjects)
+        servicer = DeviceServicer(store, nc, subjects, settings, presence)
         grpc_server = GrpcServer(
             f"{settings.bind_host}:{settings.devices_grpc_port}",
             [(add_DeviceServiceServicer_to_server, servicer, SERVICE_NAME)],
         )
         await grpc_server.start()
-        cleanup = CleanupLoop(store, settings.cleanup_interval_seconds, settings.heartbeat_timeout_seconds)
+        cleanup = CleanupLoop(store, presence, settings.cleanup_interval_seconds, settings.heartbeat_timeout_seconds)
         cleanup.start()
         app.ctx.pool, app.ctx.nc, app.ctx.grpc_server, app.ctx.cleanup = pool, nc, grpc_server, cleanup
 

@@ -8,14 +8,16 @@ import contextlib
 import logging
 
 from services.devices.metrics import STALE_CLOSED
+from services.devices.presence import PresencePublisher
 from services.devices.store import DeviceStore
 
 log = logging.getLogger(__name__)
 
 
 class CleanupLoop:
-    def __init__(self, store: DeviceStore, interval_seconds: float, heartbeat_timeout_seconds: float) -> None:
-        self._store = store
+    def __init__(self, store: DeviceStore, presence: PresencePublisher, interval_seconds: float,
+                 heartbeat_timeout_seconds: float) -> None:
+        self._store, self._presence = store, presence
         self._interval = interval_seconds
         self._timeout = heartbeat_timeout_seconds
         self._task: asyncio.Task[None] | None = None
@@ -38,6 +40,8 @@ class CleanupLoop:
             except Exception:  # MySQL away for a moment: the next round sweeps what this one missed
                 log.exception("stale connection cleanup failed")
                 continue
-            if closed:
-                STALE_CLOSED.inc(closed)
-                log.info("closed stale connections", extra={"closed": closed, "timeout_seconds": self._timeout})
+            await self._presence.went_offline(closed.went_offline)
+            if closed.count or closed.busy_users:  # busy users: the next round sweeps them
+                STALE_CLOSED.inc(closed.count)
+                log.info("closed stale connections", extra={
+                    "closed": closed.count, "busy_users": closed.busy_users, "timeout_seconds": self._timeout})

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime
 
 import grpc
 import nats.errors
@@ -14,6 +13,7 @@ from nats.aio.client import Client
 
 from protos import devices_pb2, devices_pb2_grpc
 from services.devices.metrics import CONNECTIONS_REGISTERED, KICKS, NODE_RESET_CLOSED
+from services.devices.presence import PresencePublisher, iso
 from services.devices.settings import Settings
 from services.devices.store import Device, DeviceInfo, DeviceStore, NewConnection
 from switchboard.errors import InvalidArgument, Unavailable
@@ -57,10 +57,6 @@ def _device_info(info: devices_pb2.DeviceInfo) -> DeviceInfo:
     return DeviceInfo(device_type=device_type, **fields)
 
 
-def _iso(moment: datetime | None) -> str:
-    return "" if moment is None else moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _device_pb(device: Device) -> devices_pb2.Device:
     return devices_pb2.Device(
         user_id=device.user_id,
@@ -68,15 +64,17 @@ def _device_pb(device: Device) -> devices_pb2.Device:
         info=devices_pb2.DeviceInfo(**dataclasses.asdict(device.info)),
         push_token=device.push_token,
         is_active=device.is_active,
-        last_login=_iso(device.last_login),
+        last_login=iso(device.last_login),
         online=device.connections > 0,
         connections=device.connections,
     )
 
 
 class DeviceServicer(devices_pb2_grpc.DeviceServiceServicer):
-    def __init__(self, store: DeviceStore, nc: Client, subjects: Subjects, settings: Settings) -> None:
+    def __init__(self, store: DeviceStore, nc: Client, subjects: Subjects, settings: Settings,
+                 presence: PresencePublisher) -> None:
         self._store, self._nc, self._subjects, self._settings = store, nc, subjects, settings
+        self._presence = presence
 
     async def RegisterDevice(
         self, request: devices_pb2.RegisterDeviceRequest, context: grpc.aio.ServicerContext
@@ -102,6 +100,7 @@ class DeviceServicer(devices_pb2_grpc.DeviceServiceServicer):
         # event did not reach NATS fails and may be retried: kicking again is harmless.
         closed = await self._store.kick_device(user_id, device_id)
         KICKS.inc()
+        await self._presence.went_offline(closed.went_offline)
         try:
             await self._nc.publish(
                 self._subjects.user(user_id),
@@ -110,8 +109,9 @@ class DeviceServicer(devices_pb2_grpc.DeviceServiceServicer):
             await self._nc.flush(timeout=KICK_PUBLISH_TIMEOUT_SECONDS)
         except nats.errors.Error as exc:
             raise Unavailable(f"device deactivated but the kick was not delivered to the edges: {exc!r}") from exc
-        log.info("device kicked", extra={"user_id": user_id, "device_id": device_id, "connections_closed": closed})
-        return devices_pb2.KickDeviceResponse(connections_closed=closed)
+        log.info("device kicked",
+                 extra={"user_id": user_id, "device_id": device_id, "connections_closed": closed.count})
+        return devices_pb2.KickDeviceResponse(connections_closed=closed.count)
 
     async def UpdatePushToken(
         self, request: devices_pb2.UpdatePushTokenRequest, context: grpc.aio.ServicerContext
@@ -136,6 +136,8 @@ class DeviceServicer(devices_pb2_grpc.DeviceServiceServicer):
         )
         result = await self._store.register_connection(conn, self._settings.max_sockets_per_device)
         CONNECTIONS_REGISTERED.labels(str(result.reconnected).lower()).inc()
+        if result.user_came_online:
+            await self._presence.came_online(conn.user_id)
         return devices_pb2.RegisterConnectionResponse(
             reconnected=result.reconnected, user_came_online=result.user_came_online
         )
@@ -152,17 +154,21 @@ class DeviceServicer(devices_pb2_grpc.DeviceServiceServicer):
     async def UnregisterConnection(
         self, request: devices_pb2.UnregisterConnectionRequest, context: grpc.aio.ServicerContext
     ) -> devices_pb2.UnregisterConnectionResponse:
-        went_offline = await self._store.unregister_connection(_text(request.connection_id, "connection_id"))
-        return devices_pb2.UnregisterConnectionResponse(user_went_offline=went_offline)
+        closed = await self._store.unregister_connection(_text(request.connection_id, "connection_id"))
+        await self._presence.went_offline(closed.went_offline)
+        return devices_pb2.UnregisterConnectionResponse(user_went_offline=bool(closed.went_offline))
 
     async def ResetNode(
         self, request: devices_pb2.ResetNodeRequest, context: grpc.aio.ServicerContext
     ) -> devices_pb2.ResetNodeResponse:
         node_id = _text(request.node_id, "node_id")
         closed = await self._store.reset_node(node_id)
-        NODE_RESET_CLOSED.inc(closed)
-        log.info("node reset", extra={"node_id": node_id, "closed": closed})
-        return devices_pb2.ResetNodeResponse(closed=closed)
+        NODE_RESET_CLOSED.inc(closed.count)
+        await self._presence.went_offline(closed.went_offline)
+        log.info("node reset", extra={"node_id": node_id, "closed": closed.count, "busy_users": closed.busy_users})
+        if closed.busy_users:  # the edge retries ResetNode until it succeeds
+            raise Unavailable(f"{closed.busy_users} users of node {node_id!r} were busy; their rows stay, retry")
+        return devices_pb2.ResetNodeResponse(closed=closed.count)
 
     async def GetPresence(
         self, request: devices_pb2.GetPresenceRequest, context: grpc.aio.ServicerContext
@@ -173,6 +179,6 @@ class DeviceServicer(devices_pb2_grpc.DeviceServiceServicer):
         presences = await self._store.get_presence(user_ids)
         return devices_pb2.GetPresenceResponse(users=[
             devices_pb2.UserPresence(user_id=p.user_id, online=p.online, device_ids=p.device_ids,
-                                     last_seen=_iso(p.last_seen))
+                                     last_seen=iso(p.last_seen))
             for p in presences
         ])

@@ -15,3 +15,6 @@ STALE_CLOSED = Counter(
     "switchboard_devices_stale_connections_closed_total", "Connections closed for a missed heartbeat"
 )
 KICKS = Counter("switchboard_devices_kicks_total", "Devices kicked")
+PRESENCE_PUBLISHED = Counter(
+    "switchboard_devices_presence_events_total", "Presence transitions published", ["online", "outcome"]
+)

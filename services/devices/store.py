@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,6 +17,8 @@ from switchboard.errors import Forbidden, LimitExceeded, NotFound, Unavailable
 
 # How long a writer waits for another writer of the same user (a lock is held for a few statements).
 USER_LOCK_WAIT_SECONDS = 5
+# Users whose named locks one transaction of a node reset or a stale sweep holds at once.
+CLOSE_USERS_PER_TRANSACTION = 100
 
 INFO_COLUMNS = ("device_name", "device_type", "platform", "browser", "os_version", "app_version")
 
@@ -59,6 +61,25 @@ class NewConnection:
 class ConnectionRegistered:
     reconnected: bool
     user_came_online: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WentOffline:
+    """A user whose last connected socket was just closed; ``last_seen`` as :meth:`DeviceStore.get_presence`
+    reports it (the latest heartbeat of any of the user's rows)."""
+
+    user_id: int
+    last_seen: datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Closed:
+    """Connection rows closed by one call, the users that left offline, and how many users were skipped
+    because another writer held their registry too long (their rows stay connected: call again)."""
+
+    count: int = 0
+    went_offline: list[WentOffline] = dataclasses.field(default_factory=list)
+    busy_users: int = 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -139,17 +160,22 @@ class DeviceStore:
             return cur.rowcount
 
     @contextlib.asynccontextmanager
-    async def _user_transaction(self, user_id: int) -> AsyncIterator[aiomysql.Cursor]:
-        """A transaction holding a named lock on the user. Caps and online/offline transitions are decided by
+    async def _user_transaction(self, *user_ids: int) -> AsyncIterator[aiomysql.Cursor]:
+        """A transaction holding a named lock on each user. Caps and online/offline transitions are decided by
         counting the user's rows: without the lock two replicas would count the same snapshot (and gap locks
-        on a user's first rows deadlock), so every writer of one user's rows queues here instead."""
-        name = f"switchboard.devices.user.{user_id}"
+        on a user's first rows deadlock), so every writer of one user's rows queues here instead. Several
+        users' locks are taken in user id order by one statement (and released by one), so writers holding
+        many never wait on each other in a cycle."""
+        names = [f"switchboard.devices.user.{user_id}" for user_id in sorted(set(user_ids))]
         async with self._pool.acquire() as conn, conn.cursor() as cur:
-            await cur.execute("SELECT GET_LOCK(%s, %s)", (name, USER_LOCK_WAIT_SECONDS))
-            (locked,) = await cur.fetchone()
-            if locked != 1:
-                raise Unavailable(f"registry of user {user_id} is busy, retry")
+            await cur.execute(
+                "SELECT " + ", ".join(["GET_LOCK(%s, %s)"] * len(names)),
+                [v for name in names for v in (name, USER_LOCK_WAIT_SECONDS)],
+            )
+            held = [name for name, locked in zip(names, await cur.fetchone(), strict=True) if locked == 1]
             try:
+                if len(held) < len(names):
+                    raise Unavailable(f"registry of user(s) {', '.join(map(str, user_ids))} is busy, retry")
                 await conn.begin()
                 try:
                     yield cur
@@ -158,7 +184,21 @@ class DeviceStore:
                     raise
                 await conn.commit()
             finally:
-                await cur.execute("SELECT RELEASE_LOCK(%s)", (name,))
+                if held:
+                    await cur.execute("SELECT " + ", ".join(["RELEASE_LOCK(%s)"] * len(held)), held)
+
+    @staticmethod
+    async def _went_offline(cur: aiomysql.Cursor, user_ids: Sequence[int]) -> list[WentOffline]:
+        """Of these users, whose rows the transaction of ``cur`` closed under their locks, the ones with no
+        connected row left."""
+        if not user_ids:
+            return []
+        await cur.execute(
+            "SELECT user_id, MAX(status = 'connected'), UNIX_TIMESTAMP(MAX(last_heartbeat)) FROM user_connections"
+            f" WHERE user_id IN ({_placeholders(user_ids)}) GROUP BY user_id ORDER BY user_id",
+            list(user_ids),
+        )
+        return [WentOffline(user_id, _utc(seen)) for user_id, connected, seen in await cur.fetchall() if not connected]
 
     async def register_device(self, user_id: int, device_id: str, info: DeviceInfo, max_devices: int) -> Device:
         """Insert or refresh the device and mark it active. Reactivating a kicked device counts against the
@@ -194,8 +234,8 @@ class DeviceStore:
         ):
             raise NotFound(f"user {user_id} has no device {device_id!r}")
 
-    async def kick_device(self, user_id: int, device_id: str) -> int:
-        """Deactivate the device and close its connected rows; returns how many were closed."""
+    async def kick_device(self, user_id: int, device_id: str) -> Closed:
+        """Deactivate the device and close its connected rows."""
         await self._require_device(user_id, device_id)
         async with self._user_transaction(user_id) as cur:
             await cur.execute(
@@ -205,7 +245,8 @@ class DeviceStore:
             await cur.execute(
                 _CLOSE + " WHERE user_id = %s AND device_id = %s AND status = 'connected'", (user_id, device_id)
             )
-            return cur.rowcount
+            count = cur.rowcount
+            return Closed(count, await self._went_offline(cur, [user_id] if count else []))
 
     async def register_connection(self, conn: NewConnection, max_sockets_per_device: int) -> ConnectionRegistered:
         async with self._user_transaction(conn.user_id) as cur:
@@ -240,8 +281,8 @@ class DeviceStore:
             (*connection_ids, node_id),
         )
 
-    async def unregister_connection(self, connection_id: str) -> bool:
-        """Close the row; returns whether this closed the user's last connected socket."""
+    async def unregister_connection(self, connection_id: str) -> Closed:
+        """Close the row; ``went_offline`` holds the user when this closed the user's last connected socket."""
         owner = await self._query("SELECT user_id FROM user_connections WHERE connection_id = %s", (connection_id,))
         if not owner:
             raise NotFound(f"connection {connection_id!r} is not registered")
@@ -249,22 +290,56 @@ class DeviceStore:
         async with self._user_transaction(user_id) as cur:
             await cur.execute(_CLOSE + " WHERE connection_id = %s AND status = 'connected'", (connection_id,))
             if cur.rowcount == 0:
-                return False
-            await cur.execute(
-                "SELECT 1 FROM user_connections WHERE user_id = %s AND status = 'connected' LIMIT 1", (user_id,)
-            )
-            return await cur.fetchone() is None
+                return Closed()
+            return Closed(1, await self._went_offline(cur, [user_id]))
 
-    async def reset_node(self, node_id: str) -> int:
-        return await self._execute(_CLOSE + " WHERE node_id = %s AND status = 'connected'", (node_id,))
+    async def reset_node(self, node_id: str) -> Closed:
+        """Close the node's connected rows (an edge starting again)."""
+        return await self._close_where("node_id = %s", (node_id,))
 
-    async def cleanup_stale_connections(self, timeout_seconds: int) -> int:
-        """Close connected rows whose edge stopped beating. One conditional UPDATE, so any number of replicas
-        may sweep at once."""
-        return await self._execute(
-            _CLOSE + " WHERE status = 'connected' AND last_heartbeat < NOW(3) - INTERVAL %s SECOND",
-            (timeout_seconds,),
+    async def cleanup_stale_connections(self, timeout_seconds: float) -> Closed:
+        """Close connected rows whose edge stopped beating. Any number of replicas may sweep at once: each
+        closes under the users' locks only the rows still connected, so a row is closed (and its user's
+        offline transition reported) once."""
+        return await self._close_where("last_heartbeat < NOW(3) - INTERVAL %s MICROSECOND",
+                                       (int(timeout_seconds * 1e6),))
+
+    async def _close_where(self, condition: str, args: Sequence[object]) -> Closed:
+        """Close the connected rows matching ``condition``, a chunk of users per transaction under their locks
+        (like every writer of their rows), so whether a user is left without a connected row is decided
+        exactly as UnregisterConnection decides it. A chunk whose locks cannot be had is skipped and counted
+        in ``busy_users``; the others still close."""
+        candidates = await self._query(
+            f"SELECT DISTINCT user_id FROM user_connections WHERE status = 'connected' AND {condition}", args
         )
+        user_ids = sorted(row[0] for row in candidates)
+        count, went_offline, busy = 0, [], 0
+        for start in range(0, len(user_ids), CLOSE_USERS_PER_TRANSACTION):
+            chunk = user_ids[start:start + CLOSE_USERS_PER_TRANSACTION]
+            try:
+                closed = await self._close_users_where(chunk, condition, args)
+            except Unavailable:
+                busy += len(chunk)
+                continue
+            count += closed.count
+            went_offline += closed.went_offline
+        return Closed(count, went_offline, busy)
+
+    async def _close_users_where(self, user_ids: Iterable[int], condition: str, args: Sequence[object]) -> Closed:
+        user_ids = list(user_ids)
+        async with self._user_transaction(*user_ids) as cur:
+            # Re-read under the locks: another replica's sweep or a heartbeat may have come first.
+            await cur.execute(
+                f"SELECT id, user_id FROM user_connections WHERE user_id IN ({_placeholders(user_ids)})"
+                f" AND status = 'connected' AND {condition} FOR UPDATE",
+                (*user_ids, *args),
+            )
+            rows = list(await cur.fetchall())
+            if not rows:
+                return Closed()
+            ids = [row[0] for row in rows]
+            await cur.execute(_CLOSE + f" WHERE id IN ({_placeholders(ids)})", ids)
+            return Closed(len(ids), await self._went_offline(cur, sorted({row[1] for row in rows})))
 
     async def get_presence(self, user_ids: Sequence[int]) -> list[Presence]:
         """One entry per requested user, in request order. Grouped by device so the rows read stay few however

@@ -1,5 +1,5 @@
 """The messaging service process: Sanic for ``/health`` ``/ready`` ``/metrics``, the gRPC server, the batch
-writer and the retry worker, all on one event loop."""
+writer, the retry worker and the presence forwarder, all on one event loop."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sanic import Sanic
 
 from protos.messaging_pb2_grpc import add_MessagingServiceServicer_to_server
 from services.messaging.grpc_service import MessagingServicer
+from services.messaging.presence import PresenceForwarder
 from services.messaging.publisher import Publisher
 from services.messaging.receipts import Receipts
 from services.messaging.retry_queue import RetryWorker
@@ -34,7 +35,8 @@ def create_app(settings: Settings) -> Sanic:
         pool = await db.create_pool(settings.mysql_url, settings.mysql_pool_size)
         nc = await sb_nats.connect(settings.nats_url, name=f"messaging-{settings.node_id}")
         store = Store(pool)
-        publisher = Publisher(nc, sb_nats.Subjects(settings.nats_prefix), store, settings)
+        subjects = sb_nats.Subjects(settings.nats_prefix)
+        publisher = Publisher(nc, subjects, store, settings)
         await publisher.ensure_stream()
         writer = BatchWriter(store, settings.writers, settings.batch_max)
         writer.start()
@@ -44,8 +46,10 @@ def create_app(settings: Settings) -> Sanic:
         await grpc_server.start()
         retry_worker = RetryWorker(store, publisher, settings)
         retry_worker.start()
+        presence = PresenceForwarder(nc, subjects, store, publisher)
+        await presence.start()
         app.ctx.pool, app.ctx.nc, app.ctx.writer = pool, nc, writer
-        app.ctx.grpc_server, app.ctx.retry_worker = grpc_server, retry_worker
+        app.ctx.grpc_server, app.ctx.retry_worker, app.ctx.presence = grpc_server, retry_worker, presence
         app.ctx.readiness["mysql"] = store.ping
         app.ctx.readiness["nats"] = _nats_connected(nc)
         log.info("messaging started", extra={"grpc_port": grpc_server.port, "node_id": settings.node_id})
@@ -54,6 +58,7 @@ def create_app(settings: Settings) -> Sanic:
     async def stop(app: Sanic) -> None:
         """In dependency order: no new RPCs (in-flight ones finish), then the workers, then the connections."""
         await app.ctx.grpc_server.stop()
+        await app.ctx.presence.stop()
         await app.ctx.retry_worker.stop()
         await app.ctx.writer.stop()
         if app.ctx.nc.is_connected:

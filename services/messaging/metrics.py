@@ -18,3 +18,5 @@ RETRY_QUEUE_DEPTH = Gauge(
     "switchboard_messaging_retry_queue_depth", "message_queue rows pending or in progress (as last seen)")
 RETRY_PROCESSED = Counter(
     "switchboard_messaging_retry_processed_total", "message_queue rows handled by this replica", ["outcome"])
+PRESENCE_FORWARDED = Counter(
+    "switchboard_messaging_presence_forwarded_total", "presence events sent to a session counterpart")

@@ -6,7 +6,7 @@ loop would be round-trip bound). ``Nats-Msg-Id`` = ``m<message id>u<user id>`` m
 no-op inside the stream's duplicate window. A publish that fails becomes a ``message_queue`` row for the retry
 worker; the message itself is committed and in ``offline_messages``, so it is never lost.
 
-Status and session events are core-NATS publishes: their state lives in MySQL, a lost one is re-read.
+Status, session and presence events are core-NATS publishes: their state lives in MySQL, a lost one is re-read.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from nats.aio.client import Client
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
@@ -100,6 +101,10 @@ class Publisher:
         payload = encode("session_updated", events.session(session_proto(session), reason=reason))
         for uid in session.participants:
             await self._core(uid, payload)
+
+    async def presence(self, user_id: int, data: dict[str, Any]) -> None:
+        """A session counterpart's ``presence`` (forwarded from the devices service's transitions)."""
+        await self._core(user_id, encode("presence", data))
 
     async def _core(self, user_id: int, payload: bytes) -> None:
         try:

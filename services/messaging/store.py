@@ -193,6 +193,15 @@ class Store:
         rows = await self._execute(f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE session_id = %s", (session_id,))
         return _session(rows[0]) if rows else None
 
+    async def open_sessions_of(self, user_id: int) -> list[SessionRow]:
+        """Open sessions the user takes part in, as customer or as agent (one index each, hence the UNION)."""
+        rows = await self._execute(
+            f"SELECT {_SESSION_COLUMNS} FROM chat_sessions FORCE INDEX (idx_chat_sessions_user)"
+            " WHERE user_id = %s AND status = 'open'"
+            f" UNION SELECT {_SESSION_COLUMNS} FROM chat_sessions FORCE INDEX (idx_chat_sessions_agent)"
+            " WHERE agent_id = %s AND status = 'open' ORDER BY id", (user_id, user_id))
+        return [_session(row) for row in rows]
+
     async def latest_open_session(self, user_id: int) -> SessionRow | None:
         rows = await self._execute(
             f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE user_id = %s AND status = 'open'"
