@@ -6,7 +6,6 @@ socket count. Sockets silent for longer than the timeout are closed here."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,6 +15,7 @@ from prometheus_client import Counter
 from protos import devices_pb2, devices_pb2_grpc
 from services.connection.registry import Registry, Socket
 from switchboard.errors import SwitchboardError
+from switchboard.workers import Worker
 
 log = logging.getLogger(__name__)
 
@@ -25,30 +25,25 @@ TIMEOUTS = Counter("switchboard_edge_heartbeat_timeouts_total", "Sockets closed 
 _FLUSH_CHUNK = 5000
 
 
-class Heartbeats:
+class Heartbeats(Worker):
+    name = "heartbeats"
+
     def __init__(self, registry: Registry, devices: devices_pb2_grpc.DeviceServiceStub, node_id: str,
                  flush_seconds: float, timeout_seconds: float, close: Callable[[Socket], Awaitable[None]]) -> None:
         self._registry, self._devices, self._node_id = registry, devices, node_id
         self._flush_seconds, self._timeout = flush_seconds, timeout_seconds
         self._close = close
         self._dirty: set[str] = set()
-        self._task: asyncio.Task[None] | None = None
 
     def beat(self, sock: Socket) -> None:
         sock.last_beat = time.monotonic()
         self._dirty.add(sock.connection_id)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="heartbeats")
-
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await super().stop()
         await self.flush()
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
         tick = max(0.05, min(self._flush_seconds, self._timeout / 4))
         last_flush = time.monotonic()
         while True:

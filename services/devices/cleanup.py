@@ -4,35 +4,26 @@ cannot call ResetNode)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from services.devices.metrics import STALE_CLOSED
 from services.devices.presence import PresencePublisher
 from services.devices.store import DeviceStore
+from switchboard.workers import Worker
 
 log = logging.getLogger(__name__)
 
 
-class CleanupLoop:
+class CleanupLoop(Worker):
+    name = "devices-cleanup"
+
     def __init__(self, store: DeviceStore, presence: PresencePublisher, interval_seconds: float,
                  heartbeat_timeout_seconds: float) -> None:
         self._store, self._presence = store, presence
         self._interval = interval_seconds
         self._timeout = heartbeat_timeout_seconds
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="devices-cleanup")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             await asyncio.sleep(self._interval)
             try:

@@ -10,7 +10,6 @@ with jitter; after ``max_retries`` the row is ``failed`` — the message stays u
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 
@@ -18,6 +17,7 @@ from services.messaging import metrics
 from services.messaging.publisher import Publisher
 from services.messaging.settings import Settings
 from services.messaging.store import MessageRow, RetryJob, Store
+from switchboard.workers import Worker
 
 log = logging.getLogger(__name__)
 
@@ -32,21 +32,13 @@ def backoff(base: float, retry_count: int) -> float:
     return min(BACKOFF_CAP_SECONDS, base * 2**retry_count) * random.uniform(0.5, 1.0)
 
 
-class RetryWorker:
+class RetryWorker(Worker):
+    name = "retry-worker"
+
     def __init__(self, store: Store, publisher: Publisher, settings: Settings) -> None:
         self._store, self._publisher, self._settings = store, publisher, settings
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="retry-worker")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             try:
                 claimed = await self.drain_once()
