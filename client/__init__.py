@@ -3,30 +3,7 @@
 ``from client import WebSocketClient`` (threads, blocking) or ``AsyncWebSocketClient`` (asyncio).
 """
 
-from client.websocket_client import (
-    AsyncWebSocketClient,
-    ClientClosedError,
-    ConnectionLostError,
-    ConnectionStatus,
-    NotConnectedError,
-    QueueFullError,
-    RequestError,
-    SDKError,
-    SendFailedError,
-    SendHandle,
-    WebSocketClient,
-)
+from client import websocket_client as _public
+from client.websocket_client import *  # noqa: F403 - the public API, listed once in websocket_client.__all__
 
-__all__ = [
-    "AsyncWebSocketClient",
-    "ClientClosedError",
-    "ConnectionLostError",
-    "ConnectionStatus",
-    "NotConnectedError",
-    "QueueFullError",
-    "RequestError",
-    "SDKError",
-    "SendFailedError",
-    "SendHandle",
-    "WebSocketClient",
-]
+__all__ = _public.__all__
