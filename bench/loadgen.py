@@ -155,8 +155,10 @@ class Worker:
                     sock.emit_call("message_delivered", {"message_ids": ids}, _ignore)
 
     # ---- commands ----------------------------------------------------------------------------------------
-    async def pairs_setup(self, pairs: Sequence[PairSpec], concurrency: int = 20) -> dict[str, Any]:
-        """Connect and register both sides, open the session as the customer, join it as the agent."""
+    async def pairs_setup(self, pairs: Sequence[PairSpec], heartbeat_interval: float,
+                          concurrency: int = 20) -> dict[str, Any]:
+        """Connect and register both sides, open the session as the customer, join it as the agent. Both then
+        heartbeat like real clients: the edge closes sockets that stay silent past its timeout."""
         gate = asyncio.Semaphore(concurrency)
         started = time.monotonic()
 
@@ -174,6 +176,7 @@ class Worker:
 
         self.pairs = list(await asyncio.gather(*(one(p) for p in pairs)))
         self._background.append(asyncio.create_task(self._flush_delivered()))
+        self._start_heartbeats(heartbeat_interval)
         return {"pairs": len(self.pairs), "elapsed_s": time.monotonic() - started,
                 "register_retries": REGISTER_RETRIES[0]}
 
@@ -229,6 +232,7 @@ class Worker:
         while (self.sent_at or self.unacked) and now() < end:  # noqa: ASYNC110 - as above
             await asyncio.sleep(0.05)
         return {"worker": self.worker_id, "lost": len(self.sent_at), "unacked": len(self.unacked),
+                "server_disconnected": sum(s.server_disconnected for s in self._sockets()),
                 "duplicates": self.duplicates, "rejected": self.rejected, "unknown": self.unknown,
                 "received": len(self.received)}
 
@@ -250,19 +254,26 @@ class Worker:
         fresh = [s for s in await asyncio.gather(*(one(u) for u in users)) if s is not None]
         elapsed = time.monotonic() - started
         self.idle.extend(fresh)
-        if register and heartbeat_interval > 0 and not any(t.get_name() == "hb" for t in self._background):
-            self._background.append(asyncio.create_task(self._heartbeats(heartbeat_interval), name="hb"))
+        if register:
+            self._start_heartbeats(heartbeat_interval)
         return {"connected": len(fresh), "failed": len(failures), "errors": failures[:3],
                 "register_retries": REGISTER_RETRIES[0],
                 "elapsed_s": elapsed, "rss": rss_bytes(os.getpid())}
 
+    def _start_heartbeats(self, interval: float) -> None:
+        if interval > 0 and not any(t.get_name() == "hb" for t in self._background):
+            self._background.append(asyncio.create_task(self._heartbeats(interval), name="hb"))
+
+    def _sockets(self) -> list[LeanSocket]:
+        return [s for p in self.pairs for s in (p.customer, p.agent)] + self.idle
+
     async def _heartbeats(self, interval: float) -> None:
-        """Each idle socket sends ``heartbeat`` every ``interval`` s at a random phase, as clients spread out."""
+        """Each socket sends ``heartbeat`` every ``interval`` s at a random phase, as clients spread out."""
         phase: dict[LeanSocket, float] = {}
         tick = 0.1
         for _ in range(10**9):  # bounded: ends with the process (cancelled at close)
             t = now()
-            for sock in self.idle:
+            for sock in self._sockets():
                 due = phase.get(sock)
                 if due is None:
                     phase[sock] = t + random.uniform(0, interval)
@@ -276,6 +287,7 @@ class Worker:
 
     async def status(self) -> dict[str, Any]:
         return {"worker": self.worker_id, "rss": rss_bytes(os.getpid()), "idle": len(self.idle),
+                "server_disconnected": sum(s.server_disconnected for s in self._sockets()),
                 "heartbeats_acked": self.heartbeats_acked, "cpu_s": time.process_time()}
 
     async def close(self) -> dict[str, Any]:

@@ -43,6 +43,7 @@ class LeanSocket(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.sid: str | None = None
         self.closed = False
+        self.server_disconnected = False
         self._acks: dict[int, AckHandler] = {}
         self._ids = itertools.count(1)
         self._open: asyncio.Future[dict[str, Any]] | None = None
@@ -88,6 +89,9 @@ class LeanSocket(asyncio.Protocol):
                     self._connected.set_result(orjson.loads(text[2:]) if len(text) > 2 else {})
             elif sio == "4":
                 self._fail(ProtocolError(f"connect refused: {text[2:]}"))
+            elif sio == "1":  # the server ended the socket.io session (kick, heartbeat timeout): count it
+                self.server_disconnected = True
+                self.close()
         elif kind == "2":
             self._send("3")
         elif kind == "0":

@@ -71,31 +71,20 @@ async def step_up(ctx: Context, pairs: list[PairSpec], server_pids: Mapping[str,
     opts = ctx.options
     gen = LoadGenerator(opts.workers)
     try:
-        setup = await gen.ask("pairs_setup", per_worker=[{"pairs": c} for c in split(pairs, opts.workers)])
+        setup = await gen.ask("pairs_setup", per_worker=[{"pairs": c} for c in split(pairs, opts.workers)],
+                              heartbeat_interval=opts.heartbeat_interval_s)
         meter = CpuMeter({**server_pids, **gen.pids})
         steps: list[dict[str, Any]] = []
         best: dict[str, Any] | None = None
         for rate in opts.rates:
-            for attempt in range(1 if opts.quick else MAX_ATTEMPTS):
-                if not opts.quick:
-                    await wait_quiet(meter.pids, QUIET_CORES)
-                steps.append(await _step(gen, meter, rate, opts.workers, opts.step_s, opts.drain_s))
-                _log(label if attempt == 0 else f"{label} retry {attempt}", steps[-1])
-                if steps[-1]["ok"]:
-                    break
-                # A failed step is tried again after the backlog drained: on a shared machine a step can lose
-                # its CPU to someone else's job. Once if the machine was quiet, up to MAX_ATTEMPTS if not.
-                if attempt >= 1 and steps[-1]["other_cpu_cores"] < QUIET_CORES:
-                    break
-                await _settle(gen, 20.0)
+            steps.extend(await _attempts(ctx, gen, meter, rate, label))
             if not steps[-1]["ok"]:
                 break
             best = steps[-1]
         await _settle(gen, 20.0)  # an overloaded last step leaves a backlog: let it drain before measuring
         half = None
         if best is not None:
-            half = await _step(gen, meter, best["offered_rate"] / 2, opts.workers, opts.step_s, opts.drain_s)
-            _log(f"{label} @half", half)
+            half = (await _attempts(ctx, gen, meter, best["offered_rate"] / 2, f"{label} @half"))[-1]
         profiles = None
         if best is not None and profile_pids and opts.profile_seconds > 0:
             profiles = await _profiled_step(ctx, gen, meter, best["offered_rate"] * 0.8, profile_pids)
@@ -110,9 +99,26 @@ async def step_up(ctx: Context, pairs: list[PairSpec], server_pids: Mapping[str,
             "lost": sum(f["lost"] for f in final), "duplicates": sum(f["duplicates"] for f in final),
             "unacked": sum(f["unacked"] for f in final), "rejected_total": sum(f["rejected"] for f in final),
             "unknown_received": sum(f["unknown"] for f in final),
+            "server_disconnected": sum(f["server_disconnected"] for f in final),
         }
     finally:
         await gen.close()
+
+
+async def _attempts(ctx: Context, gen: LoadGenerator, meter: CpuMeter, rate: float,
+                    label: str) -> list[dict[str, Any]]:
+    """One step at ``rate``, tried again after the backlog drained if it fails: on a shared machine a step can
+    lose its CPU to someone else's job. Once more if the machine was quiet, up to MAX_ATTEMPTS if not."""
+    opts, tried = ctx.options, []
+    for attempt in range(1 if opts.quick else MAX_ATTEMPTS):
+        if not opts.quick:
+            await wait_quiet(meter.pids, QUIET_CORES)
+        tried.append(await _step(gen, meter, rate, opts.workers, opts.step_s, opts.drain_s))
+        _log(label if attempt == 0 else f"{label} retry {attempt}", tried[-1])
+        if tried[-1]["ok"] or (attempt >= 1 and tried[-1]["other_cpu_cores"] < QUIET_CORES):
+            break
+        await _settle(gen, 20.0)
+    return tried
 
 
 async def _step(gen: LoadGenerator, meter: CpuMeter, rate: float, workers: int, duration: float,
@@ -189,6 +195,8 @@ def throughput_checks(e2e: Mapping[str, Any] | None, relays: Mapping[str, Mappin
         if half["generator_saturated"]:
             checks.append(Check("generator saturated @ half max", ",".join(half["generator_saturated"]), "none",
                                 False))
+    gone = e2e.get("server_disconnected", 0)
+    checks.append(Check("e2e sockets failed (closed by the server)", gone, "0", gone == 0))
     checks.append(Check("e2e lost", e2e["lost"], "0", e2e["lost"] == 0))
     checks.append(Check("e2e duplicates", e2e["duplicates"], "0", e2e["duplicates"] == 0))
     return checks

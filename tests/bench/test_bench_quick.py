@@ -24,6 +24,7 @@ def test_bench_all_quick_loses_nothing(tmp_path: Path) -> None:
     doc = json.loads(proc.stdout)
     assert "error" not in doc, doc["error"]
     assert doc["throughput"]["lost"] == 0 and doc["throughput"]["duplicates"] == 0
+    assert doc["throughput"]["server_disconnected"] == 0
     for mode, relay in doc["baseline"].items():
         assert relay["lost"] == 0 and relay["duplicates"] == 0, mode
     assert doc["offline"]["lost"] == 0 and doc["offline"]["duplicates"] == 0
