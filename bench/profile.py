@@ -20,6 +20,14 @@ IDLE_FRAMES = ("select (selectors.py", "_run_once (asyncio/base_events.py", "Run
                "Thread.run (threading.py", "Thread.wait (threading.py", "Condition.wait (threading.py")
 
 
+# Frames every stack of a service passes through on its way to the event loop: in an inclusive list they
+# would fill the top rows with 100 % and say nothing.
+ENTRY_FRAMES = ("<module> (", "_run_code (", "_run_module_as_main (")
+ENTRY_MODULES = ("switchboard/cli.py", "switchboard/__main__.py", "switchboard/http.py:", "/app.py:",
+                 "sanic/mixins/", "sanic/server/runners.py", "sanic/worker/", "threading.py", "asyncio/runners.py",
+                 "uvloop/")
+
+
 def py_spy() -> str | None:
     beside = Path(sys.executable).parent / "py-spy"
     return str(beside) if beside.exists() else shutil.which("py-spy")
@@ -67,13 +75,12 @@ def summarize(path: Path, top: int = 15) -> dict[str, Any]:
         busy += n
         self_time[frames[-1]] += n
         for frame in set(frames):
-            inclusive[frame] += n
+            if not frame.startswith(ENTRY_FRAMES) and not any(m in frame for m in ENTRY_MODULES):
+                inclusive[frame] += n
 
-    def share(counter: Counter[str], ceiling: float = 1.0) -> list[dict[str, Any]]:
-        """Entries above ``ceiling`` of all samples (the process's entry frames, in every stack) say nothing."""
-        kept = [(f, n) for f, n in counter.most_common() if n <= ceiling * busy]
-        return [{"function": f, "percent": round(100 * n / busy, 1)} for f, n in kept[:top]]
+    def share(counter: Counter[str]) -> list[dict[str, Any]]:
+        return [{"function": f, "percent": round(100 * n / busy, 1)} for f, n in counter.most_common(top)]
 
     return {"python_samples": busy, "loop_or_native_samples": idle,
             "python_fraction": round(busy / (busy + idle), 3) if busy + idle else None,
-            "self": share(self_time), "inclusive": share(inclusive, ceiling=0.9), "raw": str(path)}
+            "self": share(self_time), "inclusive": share(inclusive), "raw": str(path)}
