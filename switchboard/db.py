@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
 from urllib.parse import unquote, urlparse
 
 import aiomysql
+import pymysql
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DUPLICATE_KEY = 1062
+# Lock wait timeout and deadlock: InnoDB rolled the transaction back, running it again is safe.
+TRANSIENT = frozenset({1205, 1213})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,3 +82,33 @@ class transaction:
         finally:
             await self._cur.close()
             self._pool.release(self._conn)
+
+
+def mysql_error_code(exc: BaseException) -> int | None:
+    if isinstance(exc, pymysql.err.MySQLError) and exc.args and isinstance(exc.args[0], int):
+        return exc.args[0]
+    return None
+
+
+async def retrying(work: Callable[[], Awaitable[T]], retry_on: frozenset[int] = TRANSIENT, attempts: int = 5) -> T:
+    """Run a whole transaction again when it failed with one of ``retry_on`` (InnoDB rolled it back), instead
+    of turning a deadlock between concurrent requests into an error for one of them."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await work()
+        except pymysql.err.MySQLError as exc:
+            if mysql_error_code(exc) not in retry_on or attempt == attempts:
+                raise
+            log.info("transaction retried", extra={"error": repr(exc), "attempt": attempt})
+            await asyncio.sleep(0.005 * attempt)
+    raise AssertionError("unreachable")
+
+
+def retry_transient(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Decorate a coroutine that runs ONE whole transaction, so a deadlock re-runs it (see :func:`retrying`)."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await retrying(lambda: method(*args, **kwargs))
+
+    return wrapper

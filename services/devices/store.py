@@ -13,6 +13,7 @@ from typing import Any
 
 import aiomysql
 
+from switchboard.db import retry_transient
 from switchboard.errors import Forbidden, LimitExceeded, NotFound, Unavailable
 
 # How long a writer waits for another writer of the same user (a lock is held for a few statements).
@@ -200,6 +201,7 @@ class DeviceStore:
         )
         return [WentOffline(user_id, _utc(seen)) for user_id, connected, seen in await cur.fetchall() if not connected]
 
+    @retry_transient
     async def register_device(self, user_id: int, device_id: str, info: DeviceInfo, max_devices: int) -> Device:
         """Insert or refresh the device and mark it active. Reactivating a kicked device counts against the
         cap like a new one."""
@@ -234,6 +236,7 @@ class DeviceStore:
         ):
             raise NotFound(f"user {user_id} has no device {device_id!r}")
 
+    @retry_transient
     async def kick_device(self, user_id: int, device_id: str) -> Closed:
         """Deactivate the device and close its connected rows."""
         await self._require_device(user_id, device_id)
@@ -248,6 +251,7 @@ class DeviceStore:
             count = cur.rowcount
             return Closed(count, await self._went_offline(cur, [user_id] if count else []))
 
+    @retry_transient
     async def register_connection(self, conn: NewConnection, max_sockets_per_device: int) -> ConnectionRegistered:
         async with self._user_transaction(conn.user_id) as cur:
             await cur.execute(
@@ -281,6 +285,7 @@ class DeviceStore:
             (*connection_ids, node_id),
         )
 
+    @retry_transient
     async def unregister_connection(self, connection_id: str) -> Closed:
         """Close the row; ``went_offline`` holds the user when this closed the user's last connected socket."""
         owner = await self._query("SELECT user_id FROM user_connections WHERE connection_id = %s", (connection_id,))
@@ -325,6 +330,7 @@ class DeviceStore:
             went_offline += closed.went_offline
         return Closed(count, went_offline, busy)
 
+    @retry_transient
     async def _close_users_where(self, user_ids: Iterable[int], condition: str, args: Sequence[object]) -> Closed:
         user_ids = list(user_ids)
         async with self._user_transaction(*user_ids) as cur:

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import aiomysql
 
 from services.messaging.publisher import Publisher
-from services.messaging.store import ReceiptTarget, StatusChangeRow, Store, retrying
+from services.messaging.store import ReceiptTarget, StatusChangeRow, Store
+from switchboard.db import retrying
 from switchboard.errors import Forbidden, NotFound
 
 

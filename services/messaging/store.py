@@ -12,25 +12,20 @@ other; deadlocks still possible between different kinds of work are retried by :
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import aiomysql
-import pymysql
 
-from switchboard.db import transaction
+from switchboard.db import retrying, transaction
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DUPLICATE_KEY = 1062
-# Lock wait timeout and deadlock: InnoDB rolled the transaction back, running it again is safe.
-TRANSIENT = frozenset({1205, 1213})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -143,25 +138,6 @@ def _message(row: Sequence[Any]) -> MessageRow:
 def _placeholders(count: int, width: int = 1) -> str:
     group = "%s" if width == 1 else "(" + ", ".join(["%s"] * width) + ")"
     return ", ".join([group] * count)
-
-
-def mysql_error_code(exc: BaseException) -> int | None:
-    if isinstance(exc, pymysql.err.MySQLError) and exc.args and isinstance(exc.args[0], int):
-        return exc.args[0]
-    return None
-
-
-async def retrying(work: Callable[[], Awaitable[T]], retry_on: frozenset[int] = TRANSIENT, attempts: int = 5) -> T:
-    """Run a whole transaction again when it failed with one of ``retry_on`` (InnoDB rolled it back)."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return await work()
-        except pymysql.err.MySQLError as exc:
-            if mysql_error_code(exc) not in retry_on or attempt == attempts:
-                raise
-            log.info("transaction retried", extra={"error": repr(exc), "attempt": attempt})
-            await asyncio.sleep(0.005 * attempt)
-    raise AssertionError("unreachable")
 
 
 class Store:

@@ -29,16 +29,8 @@ import aiomysql
 import pymysql
 
 from services.messaging import metrics
-from services.messaging.store import (
-    DUPLICATE_KEY,
-    TRANSIENT,
-    MessageRow,
-    NewMessageRow,
-    SessionRow,
-    Store,
-    mysql_error_code,
-    retrying,
-)
+from services.messaging.store import MessageRow, NewMessageRow, SessionRow, Store
+from switchboard.db import DUPLICATE_KEY, TRANSIENT, mysql_error_code, retrying
 from switchboard.errors import Forbidden, InvalidArgument, NotFound, SwitchboardError, Unavailable
 
 log = logging.getLogger(__name__)
