@@ -40,7 +40,9 @@ def create_app(settings: Settings) -> Sanic:
         await publisher.ensure_stream()
         writer = BatchWriter(store, settings.writers, settings.batch_max)
         writer.start()
-        servicer = MessagingServicer(store, writer, publisher, Receipts(store, publisher), settings)
+        receipts = Receipts(store, publisher, settings.batch_max)
+        receipts.start()
+        servicer = MessagingServicer(store, writer, publisher, receipts, settings)
         grpc_server = GrpcServer(f"{settings.bind_host}:{settings.messaging_grpc_port}",
                                  [(add_MessagingServiceServicer_to_server, servicer, SERVICE_NAME)])
         await grpc_server.start()
@@ -48,7 +50,7 @@ def create_app(settings: Settings) -> Sanic:
         retry_worker.start()
         presence = PresenceForwarder(nc, subjects, store, publisher)
         await presence.start()
-        app.ctx.pool, app.ctx.nc, app.ctx.writer = pool, nc, writer
+        app.ctx.pool, app.ctx.nc, app.ctx.writer, app.ctx.receipts = pool, nc, writer, receipts
         app.ctx.grpc_server, app.ctx.retry_worker, app.ctx.presence = grpc_server, retry_worker, presence
         app.ctx.readiness["mysql"] = store.ping
         app.ctx.readiness["nats"] = _nats_connected(nc)
@@ -61,6 +63,7 @@ def create_app(settings: Settings) -> Sanic:
         await app.ctx.presence.stop()
         await app.ctx.retry_worker.stop()
         await app.ctx.writer.stop()
+        await app.ctx.receipts.stop()
         if app.ctx.nc.is_connected:
             await app.ctx.nc.drain()  # flushes what is buffered
         else:

@@ -8,14 +8,16 @@ and sends no event. Each change is announced to the message's sender with ``mess
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import aiomysql
 
 from services.messaging.publisher import Publisher
 from services.messaging.store import ReceiptTarget, StatusChangeRow, Store
+from switchboard.batching import Batcher
 from switchboard.db import retrying
-from switchboard.errors import Forbidden, NotFound
+from switchboard.errors import Forbidden, NotFound, SwitchboardError
 
 
 def received(user_id: int, message_ids: Sequence[int], targets: dict[int, ReceiptTarget]) -> list[ReceiptTarget]:
@@ -33,21 +35,54 @@ def received(user_id: int, message_ids: Sequence[int], targets: dict[int, Receip
     return kept
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeliveredReceipt:
+    user_id: int
+    message_ids: tuple[int, ...]
+
+
 class Receipts:
-    def __init__(self, store: Store, publisher: Publisher) -> None:
+    """Delivered receipts arrive once per message per device, as often as messages do: they are batched (one
+    transaction for every receipt that queued while the previous batch ran), like sends."""
+
+    def __init__(self, store: Store, publisher: Publisher, batch_max: int) -> None:
         self._store, self._publisher = store, publisher
+        self._delivered: Batcher[DeliveredReceipt, list[StatusChangeRow]] = Batcher(
+            "delivered-receipts", self._deliver, workers=1, batch_max=batch_max)
+
+    def start(self) -> None:
+        self._delivered.start()
+
+    async def stop(self) -> None:
+        await self._delivered.stop()
 
     async def delivered(self, user_id: int, message_ids: Sequence[int]) -> list[StatusChangeRow]:
-        async def work() -> list[StatusChangeRow]:
-            async with self._store.transaction() as cur:
-                targets = received(user_id, message_ids,
-                                   await self._store.receipt_targets(cur, message_ids, for_update=True))
-                if not targets:
-                    return []
-                now, epoch = await self._store.now(cur)
-                return await self._store.mark_delivered(cur, user_id, targets, now, epoch)
+        return await self._delivered.submit(DeliveredReceipt(user_id, tuple(message_ids)))
 
-        return await self._announce(await retrying(work))
+    async def _deliver(self, receipts: Sequence[DeliveredReceipt]) -> list[list[StatusChangeRow] | SwitchboardError]:
+        """One outcome per receipt: its status changes, or the error that receipt alone is refused with."""
+
+        async def work() -> list[list[StatusChangeRow] | SwitchboardError]:
+            outcomes: list[list[StatusChangeRow] | SwitchboardError] = []
+            async with self._store.transaction() as cur:
+                ids = sorted({i for r in receipts for i in r.message_ids})
+                targets = await self._store.receipt_targets(cur, ids, for_update=True)
+                now, epoch = await self._store.now(cur)
+                for receipt in receipts:
+                    try:
+                        kept = received(receipt.user_id, receipt.message_ids, targets)
+                    except SwitchboardError as exc:
+                        outcomes.append(exc)
+                        continue
+                    changes = await self._store.mark_delivered(cur, receipt.user_id, kept, now, epoch) if kept else []
+                    for change in changes:  # a second device's receipt in the same batch changes nothing more
+                        targets[change.message_id] = dataclasses.replace(targets[change.message_id], status="delivered")
+                    outcomes.append(changes)
+            return outcomes
+
+        outcomes = await retrying(work)
+        await self._publisher.status_changes([c for o in outcomes if isinstance(o, list) for c in o])
+        return outcomes
 
     async def read(self, user_id: int, message_ids: Sequence[int]) -> list[StatusChangeRow]:
         """Reading message N of a session reads everything others sent there up to N."""

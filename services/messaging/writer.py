@@ -19,8 +19,6 @@ rolled back (its sequence numbers with it) and run again, and step 1 then finds 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -30,8 +28,9 @@ import pymysql
 
 from services.messaging import metrics
 from services.messaging.store import MessageRow, NewMessageRow, SessionRow, Store
+from switchboard.batching import Batcher
 from switchboard.db import DUPLICATE_KEY, TRANSIENT, mysql_error_code, retrying
-from switchboard.errors import Forbidden, InvalidArgument, NotFound, SwitchboardError, Unavailable
+from switchboard.errors import Forbidden, InvalidArgument, NotFound, SwitchboardError
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +66,6 @@ class Stored:
 Outcome = Stored | SwitchboardError
 
 
-@dataclasses.dataclass(slots=True)
-class _Queued:
-    request: Outgoing
-    future: asyncio.Future[Stored]
-
-
 def check_sender(request: Outgoing, session: SessionRow | None) -> None:
     """The sender must be the session's customer (role user) or its assigned agent (role agent)."""
     if session is None:
@@ -100,50 +93,18 @@ def addressee(request: Outgoing, session: SessionRow) -> int | None:
 
 class BatchWriter:
     def __init__(self, store: Store, writers: int, batch_max: int) -> None:
-        self._store, self._writers, self._batch_max = store, writers, batch_max
-        self._queue: asyncio.Queue[_Queued] = asyncio.Queue()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._store = store
+        self._batcher: Batcher[Outgoing, Stored] = Batcher(
+            "batch-writer", self.write, writers, batch_max, metrics.BATCH_SIZE.observe)
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._run(), name=f"batch-writer-{i}") for i in range(self._writers)]
+        self._batcher.start()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        while not self._queue.empty():
-            queued = self._queue.get_nowait()
-            if not queued.future.done():
-                queued.future.set_exception(Unavailable("messaging is shutting down"))
+        await self._batcher.stop()
 
     async def submit(self, request: Outgoing) -> Stored:
-        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Queued(request, future))
-        return await future
-
-    async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._batch_max and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            batch = [q for q in batch if not q.future.done()]  # callers that gave up
-            if not batch:
-                continue
-            metrics.BATCH_SIZE.observe(len(batch))
-            try:
-                outcomes: Sequence[Outcome] = await self.write([q.request for q in batch])
-            except Exception:
-                log.exception("batch write failed", extra={"batch": len(batch)})
-                outcomes = [Unavailable("could not store the message, retry")] * len(batch)
-            for queued, outcome in zip(batch, outcomes, strict=True):
-                if queued.future.done():
-                    continue
-                if isinstance(outcome, Stored):
-                    queued.future.set_result(outcome)
-                else:
-                    queued.future.set_exception(outcome)
+        return await self._batcher.submit(request)
 
     async def write(self, requests: Sequence[Outgoing]) -> list[Outcome]:
         """Store a batch; one outcome per request, in order."""
