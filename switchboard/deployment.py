@@ -18,7 +18,7 @@ import grpc
 from protos import devices_pb2_grpc, messaging_pb2_grpc
 from switchboard.auth import Role, issue_token
 from switchboard.db import MySQLURL
-from switchboard.grpc import channel
+from switchboard.grpc import channel, stub
 from switchboard.runner import NatsServer, ServiceProcess, free_port
 
 
@@ -116,10 +116,10 @@ class Deployment:
         return issue_token(user_id, cast(Role, role), self.jwt_secret, ttl_seconds=ttl)
 
     def devices_stub(self) -> devices_pb2_grpc.DeviceServiceStub:
-        return devices_pb2_grpc.DeviceServiceStub(self._channel(self.devices_grpc_port))
+        return stub(devices_pb2_grpc.DeviceServiceStub, self._channel(self.devices_grpc_port))
 
     def messaging_stub(self, port: int | None = None) -> messaging_pb2_grpc.MessagingServiceStub:
-        return messaging_pb2_grpc.MessagingServiceStub(self._channel(port or self.messaging_grpc_port))
+        return stub(messaging_pb2_grpc.MessagingServiceStub, self._channel(port or self.messaging_grpc_port))
 
     def _channel(self, port: int) -> grpc.aio.Channel:
         ch = channel(f"127.0.0.1:{port}")

@@ -147,13 +147,18 @@ class ServiceProcess(ManagedProcess):
         url = f"http://127.0.0.1:{self.http_port}/ready"
         while time.monotonic() < deadline:
             if not self.running:
-                raise RuntimeError(f"{self.name} exited with {self.proc and self.proc.returncode}"
-                                   + (f"; see {self.log_path}" if self.log_path else ""))
+                raise RuntimeError(f"{self.name} exited with {self.proc and self.proc.returncode}{self._log_tail()}")
             if await asyncio.to_thread(_http_ok, url):
                 return
             await asyncio.sleep(0.1)
-        hint = f"; see {self.log_path}" if self.log_path else ""
-        raise TimeoutError(f"{self.name} not ready after {timeout}s{hint}")
+        raise TimeoutError(f"{self.name} not ready after {timeout}s{self._log_tail()}")
+
+    def _log_tail(self, lines: int = 15) -> str:
+        """The end of the process's log, so a start-up failure explains itself where it is reported (CI)."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        tail = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        return f"; {self.log_path} ends with:\n" + "\n".join(tail)
 
 
 def _http_ok(url: str) -> bool:

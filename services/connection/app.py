@@ -24,7 +24,7 @@ from switchboard import logging as sb_logging
 from switchboard import nats as sb_nats
 from switchboard.auth import TokenVerifier
 from switchboard.errors import SwitchboardError
-from switchboard.grpc import channel
+from switchboard.grpc import channel, stub
 from switchboard.http import ReadinessCheck
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,8 @@ def create_app(settings: Settings) -> Sanic:
         edge = Edge(
             settings=settings, sio=sio, registry=registry,
             verifier=TokenVerifier(settings.jwt_secret, settings.jwt_public_key),
-            devices=devices_pb2_grpc.DeviceServiceStub(devices_channel),
-            messaging=messaging_pb2_grpc.MessagingServiceStub(messaging_channel),
+            devices=stub(devices_pb2_grpc.DeviceServiceStub, devices_channel),
+            messaging=stub(messaging_pb2_grpc.MessagingServiceStub, messaging_channel),
             nc=nc, subjects=sb_nats.Subjects(settings.nats_prefix),
         )
         edge.fanout = Fanout(nc, edge.subjects, sio, registry, edge.kick)

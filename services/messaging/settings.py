@@ -16,7 +16,7 @@ class Settings(CommonSettings):
     inbox_max_per_user: int = 10000
     fetch_max_limit: int = 500
     # Batch writer: concurrent tasks (each holds one DB connection while a batch is in flight) and rows per batch.
-    writers: int = 4
+    writers: int = 1
     batch_max: int = 256
     # Retry queue: attempts per row, backoff base (doubled per attempt), poll interval of the worker.
     retry_max: int = 5
