@@ -84,6 +84,16 @@ class MessagingServiceStub:
                 request_serializer=protos_dot_messaging__pb2.FetchPendingRequest.SerializeToString,
                 response_deserializer=protos_dot_messaging__pb2.MessagesPage.FromString,
                 _registered_method=True)
+        self.SendMessageBatch = channel.unary_unary(
+                '/switchboard.messaging.v1.MessagingService/SendMessageBatch',
+                request_serializer=protos_dot_messaging__pb2.SendMessageBatchRequest.SerializeToString,
+                response_deserializer=protos_dot_messaging__pb2.SendMessageBatchResponse.FromString,
+                _registered_method=True)
+        self.MarkDeliveredBatch = channel.unary_unary(
+                '/switchboard.messaging.v1.MessagingService/MarkDeliveredBatch',
+                request_serializer=protos_dot_messaging__pb2.MarkMessagesBatchRequest.SerializeToString,
+                response_deserializer=protos_dot_messaging__pb2.MarkMessagesBatchResponse.FromString,
+                _registered_method=True)
 
 
 class MessagingServiceServicer:
@@ -149,6 +159,18 @@ class MessagingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SendMessageBatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkDeliveredBatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MessagingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -201,6 +223,16 @@ def add_MessagingServiceServicer_to_server(servicer, server):
                     servicer.FetchPending,
                     request_deserializer=protos_dot_messaging__pb2.FetchPendingRequest.FromString,
                     response_serializer=protos_dot_messaging__pb2.MessagesPage.SerializeToString,
+            ),
+            'SendMessageBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendMessageBatch,
+                    request_deserializer=protos_dot_messaging__pb2.SendMessageBatchRequest.FromString,
+                    response_serializer=protos_dot_messaging__pb2.SendMessageBatchResponse.SerializeToString,
+            ),
+            'MarkDeliveredBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkDeliveredBatch,
+                    request_deserializer=protos_dot_messaging__pb2.MarkMessagesBatchRequest.FromString,
+                    response_serializer=protos_dot_messaging__pb2.MarkMessagesBatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -473,6 +505,60 @@ class MessagingService:
             '/switchboard.messaging.v1.MessagingService/FetchPending',
             protos_dot_messaging__pb2.FetchPendingRequest.SerializeToString,
             protos_dot_messaging__pb2.MessagesPage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendMessageBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.messaging.v1.MessagingService/SendMessageBatch',
+            protos_dot_messaging__pb2.SendMessageBatchRequest.SerializeToString,
+            protos_dot_messaging__pb2.SendMessageBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkDeliveredBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.messaging.v1.MessagingService/MarkDeliveredBatch',
+            protos_dot_messaging__pb2.MarkMessagesBatchRequest.SerializeToString,
+            protos_dot_messaging__pb2.MarkMessagesBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

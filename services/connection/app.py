@@ -19,6 +19,7 @@ from services.connection.lifecycle import bind_lifecycle, close_all
 from services.connection.offline import push_pending_to_all
 from services.connection.registry import Registry
 from services.connection.settings import Settings, load_settings
+from services.connection.upstream import Upstream
 from switchboard import http
 from switchboard import logging as sb_logging
 from switchboard import nats as sb_nats
@@ -64,6 +65,8 @@ def create_app(settings: Settings) -> Sanic:
         edge.fanout = Fanout(nc, edge.subjects, sio, registry, edge.kick)
         edge.heartbeats = Heartbeats(registry, edge.devices, settings.node_id, settings.heartbeat_flush_seconds,
                                      settings.heartbeat_timeout_seconds, edge.close)
+        edge.upstream = Upstream(edge.messaging)
+        edge.upstream.start()
         bind_lifecycle(edge)
         bind_chat(edge)
         edge.spawn(reset_node(edge), "reset-node")
@@ -82,6 +85,7 @@ def create_app(settings: Settings) -> Sanic:
         edge: Edge = app.ctx.edge
         await close_all(edge)
         await edge.heartbeats.stop()
+        await edge.upstream.stop()
 
     @app.after_server_stop
     async def stop(app: Sanic) -> None:

@@ -73,7 +73,7 @@ def bind_chat(edge: Edge) -> None:
             origin_connection_id=sock.connection_id,
         )
         take_send_token(sock, edge.settings.send_rate_per_second, edge.settings.send_burst)
-        reply = await messaging.SendMessage(request)
+        reply = await edge.upstream.send_message(request)
         msg = reply.message
         return {"success": True, "message_id": msg.id, "sequence_number": msg.sequence_number,
                 "time": events.display_time(msg.time), "timestamp": msg.time, "session_id": msg.session_id,
@@ -90,7 +90,7 @@ def bind_chat(edge: Edge) -> None:
             ids = v.integers(data, "message_ids") if "message_ids" in data else [
                 v.integer(data, "message_id", minimum=1)]
             request = messaging_pb2.MarkMessagesRequest(user_id=identity.user_id, message_ids=ids)
-            reply = await (messaging.MarkRead(request) if read else messaging.MarkDelivered(request))
+            reply = await (messaging.MarkRead(request) if read else edge.upstream.mark_delivered(request))
         return {"success": True, "updated": len(reply.changes)}
 
     async def message_delivered(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from switchboard.nats import Subjects
 if TYPE_CHECKING:
     from services.connection.fanout import Fanout
     from services.connection.heartbeats import Heartbeats
+    from services.connection.upstream import Upstream
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class Edge:
     # Built right after the edge, because they call back into it (kick, close).
     fanout: Fanout = dataclasses.field(init=False)
     heartbeats: Heartbeats = dataclasses.field(init=False)
+    upstream: Upstream = dataclasses.field(init=False)
     _tasks: set[asyncio.Task[Any]] = dataclasses.field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:

@@ -4,8 +4,10 @@ turns them into gRPC statuses with the stable code in trailing metadata."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
 
 import grpc
 
@@ -17,9 +19,11 @@ from services.messaging.sessions import assign_agent
 from services.messaging.settings import Settings
 from services.messaging.store import SessionRow, StatusChangeRow, Store
 from services.messaging.writer import SYSTEM, BatchWriter, Outgoing, Stored
-from switchboard.errors import Forbidden, InvalidArgument, NotFound
+from switchboard.errors import Forbidden, Internal, InvalidArgument, NotFound, SwitchboardError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # What a message may be; the client renders by type, the text carries the content (or its URL / JSON card).
 MESSAGE_TYPES = frozenset({"text", "image", "file", "audio", "video", "card"})
@@ -122,6 +126,17 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
 
     async def SendMessage(self, request: messaging_pb2.SendMessageRequest,
                           context: grpc.aio.ServicerContext) -> messaging_pb2.SendMessageResponse:
+        return await self._send_message(request)
+
+    async def SendMessageBatch(self, request: messaging_pb2.SendMessageBatchRequest,
+                               context: grpc.aio.ServicerContext) -> messaging_pb2.SendMessageBatchResponse:
+        """Submitted together and in order, so they share the writer's next batches and keep their order."""
+        outcomes = await asyncio.gather(*(_outcome(self._send_message(r)) for r in request.requests))
+        return messaging_pb2.SendMessageBatchResponse(results=[
+            messaging_pb2.SendMessageResult(error=_error(o)) if isinstance(o, SwitchboardError)
+            else messaging_pb2.SendMessageResult(ok=o) for o in outcomes])
+
+    async def _send_message(self, request: messaging_pb2.SendMessageRequest) -> messaging_pb2.SendMessageResponse:
         if request.sender_role not in SENDER_ROLES:
             raise InvalidArgument("sender_role must be user or agent")
         if request.reply_to_message_id < 0:
@@ -165,6 +180,16 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
 
     async def MarkDelivered(self, request: messaging_pb2.MarkMessagesRequest,
                             context: grpc.aio.ServicerContext) -> messaging_pb2.MarkResponse:
+        return await self._mark_delivered(request)
+
+    async def MarkDeliveredBatch(self, request: messaging_pb2.MarkMessagesBatchRequest,
+                                 context: grpc.aio.ServicerContext) -> messaging_pb2.MarkMessagesBatchResponse:
+        outcomes = await asyncio.gather(*(_outcome(self._mark_delivered(r)) for r in request.requests))
+        return messaging_pb2.MarkMessagesBatchResponse(results=[
+            messaging_pb2.MarkResult(error=_error(o)) if isinstance(o, SwitchboardError)
+            else messaging_pb2.MarkResult(ok=o) for o in outcomes])
+
+    async def _mark_delivered(self, request: messaging_pb2.MarkMessagesRequest) -> messaging_pb2.MarkResponse:
         user_id, ids = _positive(request.user_id, "user_id"), _message_ids(request.message_ids)
         return _mark_response(await self._receipts.delivered(user_id, ids))
 
@@ -206,3 +231,18 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         return messaging_pb2.MessagesPage(
             messages=[message_proto(p.message) for p in page], has_more=len(rows) > limit,
             next_cursor=page[-1].offline_id if page else request.after_id)
+
+
+async def _outcome(work: Awaitable[T]) -> T | SwitchboardError:
+    """One item of a batch RPC: its reply, or the error it alone failed with (the others still succeed)."""
+    try:
+        return await work
+    except SwitchboardError as exc:
+        return exc
+    except Exception:
+        log.exception("batch item failed")
+        return Internal()
+
+
+def _error(exc: SwitchboardError) -> messaging_pb2.Error:
+    return messaging_pb2.Error(code=exc.code, message=exc.message)
