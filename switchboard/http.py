@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sanic import Request, Sanic, response
 from sanic.config import Config
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,16 @@ def create_app(name: str) -> Sanic:
 
 
 def serve(app: Sanic, host: str, port: int) -> None:
-    """Run in this process (no Sanic worker manager): one process per service replica, scaled by the
+    """Run Sanic's own server in this process (no Sanic worker manager): one process per service replica, scaled by the
     orchestrator, so SIGTERM/SIGKILL and logs behave like any other process."""
     app.run(host=host, port=port, single_process=True, access_log=False, motd=False)
+
+
+def serve_asgi(app: ASGIApp, host: str, port: int) -> None:
+    """Run an ASGI app (the edge: socket.io wrapping Sanic) under uvicorn in this process. Its lifespan events
+    reach Sanic, so the app's start/stop listeners run as under Sanic's own server."""
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, loop="uvloop", ws="websockets", lifespan="on", log_config=None,
+                access_log=False, ws_ping_interval=None, timeout_graceful_shutdown=5,
+                proxy_headers=False)  # X-Forwarded-For is the edge's call (SWITCHBOARD_TRUSTED_PROXIES)

@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 def client_address(environ: dict[str, Any], trusted_proxies: frozenset[str]) -> tuple[str, str]:
     """The client's IP and user agent. The peer address is the client unless the peer is a trusted proxy,
     whose ``X-Forwarded-For`` is then believed (its left-most entry is the original client)."""
-    request = environ.get("sanic.request")
-    peer = getattr(request, "ip", None) or environ.get("REMOTE_ADDR", "")
+    # python-engineio's ASGI driver hard-codes REMOTE_ADDR; the peer is in the ASGI scope.
+    client = (environ.get("asgi.scope") or {}).get("client")
+    peer = client[0] if client else environ.get("REMOTE_ADDR", "")
     forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
     if forwarded and peer in trusted_proxies:
         peer = forwarded.split(",")[0].strip()

@@ -32,9 +32,10 @@ class SocketUser:
             self.events[event].append(data)
             self._arrived.notify_all()
 
-    async def connect(self, auth: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def connect(self, auth: dict[str, Any] | None = None,
+                      headers: dict[str, str] | None = None) -> dict[str, Any]:
         """Connect and return the server's ``connected`` event."""
-        await self.sio.connect(self.url, transports=["websocket"], auth=auth, wait_timeout=10)
+        await self.sio.connect(self.url, transports=["websocket"], auth=auth, headers=headers or {}, wait_timeout=10)
         return await self.wait_for("connected")
 
     async def register(self, **overrides: Any) -> dict[str, Any]:
