@@ -23,13 +23,23 @@ class Subjects:
         self.prefix = prefix
 
     def user(self, user_id: int) -> str:
-        """Everything addressed to a user (new_message, message_status, kicked, ...): edge nodes holding one of
-        the user's sockets subscribe to it."""
-        return f"{self.prefix}.user.{user_id}"
+        """Events for a user, over core NATS (message_status, typing, presence, session_updated, kicked, and a
+        sender's own message for its other devices): live only, their state lives in the database."""
+        return f"{self.prefix}.user.{user_id}.evt"
 
-    @property
-    def user_wildcard(self) -> str:
-        return f"{self.prefix}.user.*"
+    def user_inbox(self, user_id: int) -> str:
+        """Messages for a recipient: published with JetStream, so they are acknowledged and kept in the inbox
+        stream (and core subscribers still receive them live)."""
+        return f"{self.prefix}.user.{user_id}.msg"
+
+    def user_all(self, user_id: int) -> str:
+        """What an edge node holding a socket of the user subscribes to: both of the above, one subscription."""
+        return f"{self.prefix}.user.{user_id}.>"
+
+    @staticmethod
+    def user_of(subject: str) -> int:
+        """The user id in a subject built by :meth:`user` or :meth:`user_inbox`."""
+        return int(subject.split(".")[2])
 
     def presence(self, user_id: int) -> str:
         """A user's online/offline transitions: devices publishes them, messaging forwards them to the user's
@@ -45,12 +55,9 @@ class Subjects:
         """The JetStream stream that keeps each user's messages for offline delivery."""
         return f"{self.prefix.upper().replace('-', '_')}_INBOX"
 
-    def inbox(self, user_id: int) -> str:
-        return f"{self.prefix}.inbox.{user_id}"
-
     @property
-    def inbox_wildcard(self) -> str:
-        return f"{self.prefix}.inbox.*"
+    def inbox_subjects(self) -> str:
+        return f"{self.prefix}.user.*.msg"
 
 
 def encode(event: str, data: dict[str, Any], **extra: Any) -> bytes:

@@ -1,4 +1,4 @@
-"""Cross-node delivery: this node subscribes to ``{prefix}.user.<id>`` for every user it holds a socket of,
+"""Cross-node delivery: this node subscribes to ``{prefix}.user.<id>.>`` for every user it holds a socket of,
 and turns what arrives there into socket.io emits. Whoever publishes (messaging, devices) never needs to know
 which node holds which socket."""
 
@@ -36,7 +36,7 @@ class Fanout:
         published after this returns can be missed — the caller fetches the backlog next."""
         if user_id not in self._subs:
             self._subs[user_id] = asyncio.ensure_future(
-                self._nc.subscribe(self._subjects.user(user_id), cb=self._deliver)
+                self._nc.subscribe(self._subjects.user_all(user_id), cb=self._deliver)
             )
             WATCHED.inc()
         await asyncio.shield(self._subs[user_id])
@@ -54,7 +54,7 @@ class Fanout:
 
     async def _deliver(self, msg: Msg) -> None:
         try:
-            user_id = int(msg.subject.rsplit(".", 1)[1])
+            user_id = Subjects.user_of(msg.subject)
             envelope = decode(msg.data)
             event, data = envelope["event"], envelope["data"]
         except (ValueError, KeyError, TypeError) as exc:

@@ -46,7 +46,7 @@ class Publisher:
         together may both try; creating an identical stream twice is not an error)."""
         config = StreamConfig(
             name=self._subjects.inbox_stream,
-            subjects=[self._subjects.user_wildcard],
+            subjects=[self._subjects.inbox_subjects],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             discard=DiscardPolicy.OLD,
@@ -61,9 +61,14 @@ class Publisher:
             await self._js.update_stream(config)
 
     async def new_message(self, message: MessageRow, user_ids: Sequence[int], skip_connection: str = "") -> None:
-        """Publish to every user concurrently; queue a retry for each publish that failed. Never raises: the
-        message is stored, the RPC succeeds whatever NATS does."""
+        """Publish to every recipient concurrently through JetStream; queue a retry for each publish that failed.
+        The sender's own copy, for its other devices, is a plain event: nothing tracks its delivery (it is the
+        sender's message; those devices find it with ``sync``). Never raises: the message is stored, the RPC
+        succeeds whatever NATS does."""
         payload = message_event(message, skip_connection or None)
+        if message.from_user_id in user_ids:
+            await self._core(message.from_user_id, payload)
+        user_ids = [uid for uid in user_ids if uid != message.from_user_id]
         results = await asyncio.gather(
             *(self._publish(message.id, uid, payload) for uid in user_ids), return_exceptions=True)
         failed = [uid for uid, result in zip(user_ids, results, strict=True) if isinstance(result, BaseException)]
@@ -87,7 +92,7 @@ class Publisher:
 
     async def _publish(self, message_id: int, user_id: int, payload: bytes) -> None:
         await self._js.publish(
-            self._subjects.user(user_id), payload, timeout=self._settings.publish_timeout_seconds,
+            self._subjects.user_inbox(user_id), payload, timeout=self._settings.publish_timeout_seconds,
             headers={"Nats-Msg-Id": f"m{message_id}u{user_id}"})
 
     async def status_changes(self, changes: Iterable[StatusChangeRow]) -> None:

@@ -90,7 +90,7 @@ class Subscriber:
             async def record(msg: Msg, uid: int = uid) -> None:
                 self.events[uid].append(decode(msg.data))
 
-            await self.nc.subscribe(self.subjects.user(uid), cb=record)
+            await self.nc.subscribe(self.subjects.user_all(uid), cb=record)
         await self.nc.flush()
 
     def of(self, user_id: int, event: str) -> list[dict[str, Any]]:

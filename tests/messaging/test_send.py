@@ -190,7 +190,7 @@ async def test_new_message_reaches_every_participant_and_the_jetstream_inbox(mes
         assert (data["client_msg_id"], data["offline"], data["timestamp"]) == ("evt-1", False, reply.message.time)
 
     js = messaging.nc.jetstream()
-    stored = await js.get_last_msg(messaging.subjects.inbox_stream, messaging.subjects.user(agent))
+    stored = await js.get_last_msg(messaging.subjects.inbox_stream, messaging.subjects.user_inbox(agent))
     assert decode(stored.data)["data"]["id"] == reply.message.id
     assert stored.headers["Nats-Msg-Id"] == f"m{reply.message.id}u{agent}"
 
