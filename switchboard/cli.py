@@ -75,7 +75,7 @@ async def _up(args: argparse.Namespace) -> None:
     procs: list[ServiceProcess | NatsServer] = []
     if "SWITCHBOARD_NATS_URL" not in env:
         store = Path(args.data_dir or tempfile.mkdtemp(prefix="switchboard-nats-"))
-        nats = NatsServer(store, port=args.nats_port)
+        nats = NatsServer(store, port=args.nats_port or None)
         await nats.start()
         procs.append(nats)
         env["SWITCHBOARD_NATS_URL"] = nats.url
@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="start NATS (bundled), apply migrations, run all services")
     up.add_argument("--edges", type=int, default=1, help="connection-service nodes, on ports 8000, 8001, ...")
-    up.add_argument("--nats-port", type=int, default=4222)
+    up.add_argument("--nats-port", type=int, default=0,
+                    help="port of the bundled nats-server (default: a free one; 4222 is often taken)")
     up.add_argument("--data-dir", help="JetStream storage for the bundled nats-server")
     up.set_defaults(func=cmd_up)
 
