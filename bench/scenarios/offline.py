@@ -51,7 +51,7 @@ async def write_backlog(agent: Probe, session_id: str, count: int, timeout: floa
 
 async def scenario_offline(ctx: Context) -> tuple[dict[str, Any], list[Check]]:
     system = await ctx.system()
-    url, count = system.edges[0].url, ctx.options.backlog
+    url, count = system.edges[0].ws_url, ctx.options.backlog
     customer = await Probe(UserSpec(CUSTOMER, "user", system.token(CUSTOMER), url, "off-c")).open()
     agent = await Probe(UserSpec(AGENT, "agent", system.token(AGENT, "agent"), url, "off-a")).open()
     try:

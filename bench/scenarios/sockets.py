@@ -102,7 +102,7 @@ async def run_edge(ctx: Context) -> dict[str, Any]:
     system = await ctx.system()
     edge = await system.add_edge()  # fresh: RSS at 0 means no socket ever served
     assert edge.process.proc is not None
-    result = await _levels(ctx, edge.node_id, edge.process.proc.pid, edge.url, lambda uid: system.token(uid),
+    result = await _levels(ctx, edge.node_id, edge.process.proc.pid, edge.ws_url, lambda uid: system.token(uid),
                            register=True,
                            writes=WriteProbe(system.services["devices"].http_port, system.mysql_url))
     await edge.process.stop()  # its sockets are gone; it must not count in later scenarios

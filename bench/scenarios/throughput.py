@@ -158,7 +158,7 @@ def _log(label: str, step: Mapping[str, Any]) -> None:
 async def run_e2e(ctx: Context) -> dict[str, Any]:
     system = await ctx.system()
     edge = system.edges[0]
-    pairs = make_pairs(ctx.options.pairs, lambda i, role: edge.url, system.token, first_user=1)
+    pairs = make_pairs(ctx.options.pairs, lambda i, role: edge.ws_url, system.token, first_user=1)
     python_pids = {name: pid for name, pid in system.pids.items() if name in (edge.node_id, "messaging", "devices")}
     mysql = mysql_pid()
     pids = {**system.pids, **({"mysql (shared)": mysql} if mysql else {})}
