@@ -61,7 +61,10 @@ class RetryWorker(Worker):
             metrics.RETRY_PROCESSED.labels("completed").inc(len(done))
             for job, result in zip(jobs, results, strict=True):
                 if isinstance(result, BaseException):
-                    await self._failed(job, result)
+                    try:
+                        await self._failed(job, result)
+                    except Exception:  # its lease expires and it is claimed again; the others go on
+                        log.exception("cannot reschedule a retry", extra={"queue_id": job.id})
             log.info("retry pass", extra={"claimed": len(jobs), "completed": len(done)})
         metrics.RETRY_QUEUE_DEPTH.set(await self._store.retry_queue_depth())
         return len(jobs)

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import aiomysql
 
-from switchboard.db import retrying, transaction
+from switchboard.db import retry_transient, retrying, transaction
 
 log = logging.getLogger(__name__)
 
@@ -393,6 +393,7 @@ class Store:
 
     # --- retry queue ------------------------------------------------------------------------------------------
 
+    @retry_transient
     async def enqueue_retries(self, message: MessageRow, user_ids: Sequence[int], delay_seconds: float,
                               max_retries: int) -> None:
         async with self.pool.acquire() as conn, conn.cursor() as cur:
@@ -426,12 +427,14 @@ class Store:
 
         return await retrying(claim)
 
+    @retry_transient
     async def release_expired_leases(self) -> None:
         """Rows still ``processing`` after their lease belong to a worker that died: make them pending again
         rather than leave them stuck."""
         await self._execute(
             "UPDATE message_queue SET status = 'pending' WHERE status = 'processing' AND next_retry_at <= NOW(3)")
 
+    @retry_transient
     async def complete_retries(self, job_ids: Sequence[int]) -> None:
         if job_ids:
             await self._execute(
@@ -439,6 +442,7 @@ class Store:
                 f" WHERE id IN ({_placeholders(len(job_ids))})",
                 job_ids)
 
+    @retry_transient
     async def reschedule_retry(self, job: RetryJob, error: str, delay_seconds: float) -> str:
         """One more failed attempt: due again after ``delay_seconds``, or ``failed`` when attempts run out
         (the message stays in ``offline_messages``, so its recipient still gets it at the next registration)."""
