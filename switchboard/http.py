@@ -59,6 +59,6 @@ def serve_asgi(app: ASGIApp, host: str, port: int) -> None:
     reach Sanic, so the app's start/stop listeners run as under Sanic's own server."""
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, loop="uvloop", ws="websockets", lifespan="on", log_config=None,
+    uvicorn.run(app, host=host, port=port, loop="uvloop", ws="websockets-sansio", lifespan="on", log_config=None,
                 access_log=False, ws_ping_interval=None, timeout_graceful_shutdown=5,
                 proxy_headers=False)  # X-Forwarded-For is the edge's call (SWITCHBOARD_TRUSTED_PROXIES)
