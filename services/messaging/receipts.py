@@ -64,21 +64,19 @@ class Receipts:
 
         async def work() -> list[list[StatusChangeRow] | SwitchboardError]:
             outcomes: list[list[StatusChangeRow] | SwitchboardError] = []
+            accepted: list[tuple[int, list[ReceiptTarget]]] = []
             async with self._store.transaction() as cur:
                 ids = sorted({i for r in receipts for i in r.message_ids})
                 targets = await self._store.receipt_targets(cur, ids, for_update=True)
-                now, epoch = await self._store.now(cur)
                 for receipt in receipts:
                     try:
-                        kept = received(receipt.user_id, receipt.message_ids, targets)
+                        accepted.append((receipt.user_id, received(receipt.user_id, receipt.message_ids, targets)))
+                        outcomes.append([])  # filled with its changes below
                     except SwitchboardError as exc:
                         outcomes.append(exc)
-                        continue
-                    changes = await self._store.mark_delivered(cur, receipt.user_id, kept, now, epoch) if kept else []
-                    for change in changes:  # a second device's receipt in the same batch changes nothing more
-                        targets[change.message_id] = dataclasses.replace(targets[change.message_id], status="delivered")
-                    outcomes.append(changes)
-            return outcomes
+                now, epoch = await self._store.now(cur)
+                changes = iter(await self._store.mark_delivered(cur, accepted, now, epoch))
+            return [next(changes) if isinstance(o, list) else o for o in outcomes]
 
         outcomes = await retrying(work)
         await self._publisher.status_changes([c for o in outcomes if isinstance(o, list) for c in o])

@@ -352,20 +352,29 @@ class Store:
 
     @staticmethod
     async def mark_delivered(
-        cur: aiomysql.Cursor, recipient: int, targets: Sequence[ReceiptTarget], now: Any, now_epoch: float
-    ) -> list[StatusChangeRow]:
-        """sent → delivered for the locked targets (never backwards), and the recipient's offline rows."""
-        changed = [t for t in targets if t.status == "sent"]
+        cur: aiomysql.Cursor, receipts: Sequence[tuple[int, Sequence[ReceiptTarget]]], now: Any, now_epoch: float
+    ) -> list[list[StatusChangeRow]]:
+        """sent → delivered for the locked targets of a batch of receipts ``(recipient, targets)`` (never
+        backwards), and the recipients' offline rows: two statements per batch, whatever its size. A message
+        acknowledged twice in one batch (two devices) changes once. One list of changes per receipt."""
+        changed: set[int] = set()
+        changes: list[list[StatusChangeRow]] = []
+        for _, targets in receipts:
+            fresh = [t for t in targets if t.status == "sent" and t.id not in changed]
+            changed.update(t.id for t in fresh)
+            changes.append([StatusChangeRow(t.id, t.session_id, t.from_user_id, "delivered", now_epoch) for t in fresh])
         if changed:
             await cur.execute(
                 "UPDATE chat_messages FORCE INDEX (PRIMARY) SET status = 'delivered', delivered_at = %s"
-                f" WHERE id IN ({_placeholders(len(changed))}) AND status = 'sent'", (now, *(t.id for t in changed)))
-        await cur.execute(
-            "UPDATE offline_messages FORCE INDEX (uq_offline_messages_user_message) SET delivered = TRUE,"
-            f" delivered_at = %s WHERE user_id = %s AND message_id IN ({_placeholders(len(targets))})"
-            " AND delivered = FALSE",
-            (now, recipient, *(t.id for t in targets)))
-        return [StatusChangeRow(t.id, t.session_id, t.from_user_id, "delivered", now_epoch) for t in changed]
+                f" WHERE id IN ({_placeholders(len(changed))}) AND status = 'sent'", (now, *sorted(changed)))
+        pairs = sorted({(recipient, t.id) for recipient, targets in receipts for t in targets})
+        if pairs:
+            await cur.execute(
+                "UPDATE offline_messages FORCE INDEX (uq_offline_messages_user_message) SET delivered = TRUE,"
+                f" delivered_at = %s WHERE (user_id, message_id) IN ({_placeholders(len(pairs), 2)})"
+                " AND delivered = FALSE",
+                (now, *(v for pair in pairs for v in pair)))
+        return changes
 
     @staticmethod
     async def mark_read_up_to(
