@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 
-def iso(value: dt.datetime) -> str:
+def iso(value: dt.datetime | None) -> str:
     """Format a datetime; naive values are UTC (MySQL ``TIMESTAMP`` columns come back naive in UTC when the
-    session time zone is UTC)."""
+    session time zone is UTC). ``None`` (never happened) is the empty string, as proto3 strings default."""
+    if value is None:
+        return ""
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
@@ -15,3 +17,7 @@ def iso(value: dt.datetime) -> str:
 
 def utc_now_iso() -> str:
     return iso(dt.datetime.now(dt.UTC))
+
+
+def iso_epoch(epoch: float) -> str:
+    return iso(dt.datetime.fromtimestamp(epoch, dt.UTC))

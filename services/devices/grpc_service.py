@@ -13,11 +13,12 @@ from nats.aio.client import Client
 
 from protos import devices_pb2, devices_pb2_grpc
 from services.devices.metrics import CONNECTIONS_REGISTERED, KICKS, NODE_RESET_CLOSED
-from services.devices.presence import PresencePublisher, iso
+from services.devices.presence import PresencePublisher
 from services.devices.settings import Settings
 from services.devices.store import Device, DeviceInfo, DeviceStore, NewConnection
 from switchboard.errors import InvalidArgument, Unavailable
 from switchboard.nats import Subjects, encode
+from switchboard.time import iso
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,9 @@ from nats.aio.client import Client
 from services.devices.metrics import PRESENCE_PUBLISHED
 from services.devices.store import WentOffline
 from switchboard.nats import Subjects, encode
+from switchboard.time import iso
 
 log = logging.getLogger(__name__)
-
-
-def iso(moment: datetime | None) -> str:
-    return "" if moment is None else moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class PresencePublisher:

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import datetime
-
 from protos import messaging_pb2
 from services.messaging.store import MessageRow, SessionRow, StatusChangeRow
-
-
-def iso(epoch: float) -> str:
-    """ISO 8601 in UTC with milliseconds and ``Z``: ``2024-01-01T12:00:00.000Z``."""
-    instant = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
-    return instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from switchboard.time import iso_epoch
 
 
 def message_proto(row: MessageRow) -> messaging_pb2.Message:
     msg = messaging_pb2.Message(
         id=row.id, session_id=row.session_id, from_user_id=row.from_user_id, to_user_id=row.to_user_id or 0,
-        text=row.text, time=iso(row.sent_at), message_type=row.message_type,
+        text=row.text, time=iso_epoch(row.sent_at), message_type=row.message_type,
         reply_to_message_id=row.reply_to_message_id or 0, status=row.status, sequence_number=row.sequence_number,
         client_msg_id=row.client_msg_id or "",
     )
@@ -28,12 +21,12 @@ def message_proto(row: MessageRow) -> messaging_pb2.Message:
 def session_proto(row: SessionRow) -> messaging_pb2.Session:
     return messaging_pb2.Session(
         session_id=row.session_id, user_id=row.user_id, agent_id=row.agent_id or 0, status=row.status,
-        last_sequence=row.last_sequence, created_at=iso(row.created_at),
+        last_sequence=row.last_sequence, created_at=iso_epoch(row.created_at),
     )
 
 
 def status_change_proto(row: StatusChangeRow) -> messaging_pb2.StatusChange:
     return messaging_pb2.StatusChange(
         message_id=row.message_id, session_id=row.session_id, sender_id=row.sender_id, status=row.status,
-        timestamp=iso(row.at),
+        timestamp=iso_epoch(row.at),
     )

@@ -28,6 +28,11 @@ T = TypeVar("T")
 
 
 
+def participants(user_id: int, agent_id: int | None) -> tuple[int, ...]:
+    """Who takes part in a session: the customer, then the agent once one is assigned."""
+    return (user_id, agent_id) if agent_id else (user_id,)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class SessionRow:
     id: int
@@ -40,8 +45,7 @@ class SessionRow:
 
     @property
     def participants(self) -> tuple[int, ...]:
-        """The customer, then the agent once one is assigned."""
-        return (self.user_id, self.agent_id) if self.agent_id else (self.user_id,)
+        return participants(self.user_id, self.agent_id)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -89,7 +93,7 @@ class ReceiptTarget:
 
     @property
     def participants(self) -> tuple[int, ...]:
-        return (self.session_user_id, self.session_agent_id) if self.session_agent_id else (self.session_user_id,)
+        return participants(self.session_user_id, self.session_agent_id)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
