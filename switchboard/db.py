@@ -6,12 +6,13 @@ import asyncio
 import dataclasses
 import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import unquote, urlparse
 
 import aiomysql
 import pymysql
+from pymysql.constants import CLIENT
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +55,14 @@ class MySQLURL:
         return kwargs
 
 
-async def create_pool(url: str, size: int = 10) -> aiomysql.Pool:
+async def create_pool(url: str, size: int = 10, multi_statements: bool = False) -> aiomysql.Pool:
     """A pool in autocommit mode: a single statement commits by itself; multi-statement work uses
-    :func:`transaction`, so no connection goes back to the pool with an open transaction."""
+    :func:`transaction`, so no connection goes back to the pool with an open transaction.
+    ``multi_statements`` allows :class:`pipelined` transactions (several statements per round trip)."""
     target = MySQLURL.parse(url)
-    return await aiomysql.create_pool(minsize=1, maxsize=size, pool_recycle=3600, **target.connect_kwargs())
+    return await aiomysql.create_pool(
+        minsize=1, maxsize=size, pool_recycle=3600, client_flag=CLIENT.MULTI_STATEMENTS if multi_statements else 0,
+        **target.connect_kwargs())
 
 
 class transaction:
@@ -79,6 +83,72 @@ class transaction:
                 await self._conn.commit()
             else:
                 await self._conn.rollback()
+        finally:
+            await self._cur.close()
+            self._pool.release(self._conn)
+
+
+Rows = list[tuple[Any, ...]]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Statement:
+    """One SQL statement and its arguments, to be sent in a :class:`Pipeline` with others."""
+
+    sql: str
+    args: Sequence[Any] = ()
+
+
+class Pipeline:
+    """A transaction sent in as few round trips as its logic allows: each :meth:`run` sends several statements
+    at once (MySQL's multi-statement protocol), the first ``run`` carries the BEGIN and ``run(commit=True)``
+    the COMMIT. Why: on loopback a round trip costs both processes a syscall pair and a wake-up, and a
+    transaction holds its locks for every round trip it makes; the send batch went from 8 to 2."""
+
+    def __init__(self, cur: aiomysql.Cursor) -> None:
+        self._cur = cur
+        self.begun = self.committed = False
+
+    async def run(self, *statements: Statement | None, commit: bool = False) -> list[Rows]:
+        """The rows of each statement, in order (``[]`` for a ``None`` statement, which is not sent)."""
+        if self.committed:
+            raise RuntimeError("the transaction is committed")
+        sent = [s for s in statements if s is not None]
+        sql = ([] if self.begun else ["BEGIN"]) + [self._cur.mogrify(s.sql, s.args or None) for s in sent]
+        if commit:
+            sql.append("COMMIT")
+        self.begun = True
+        await self._cur.execute(";\n".join(sql))
+        results = [list(await self._cur.fetchall())]  # every result set is read, or the connection desyncs
+        while await self._cur.nextset():
+            results.append(list(await self._cur.fetchall()))
+        self.committed = commit
+        rows = iter(results[0 if sql[0] != "BEGIN" else 1:])
+        return [next(rows) if s is not None else [] for s in statements]
+
+
+class pipelined:
+    """Borrow a connection of a ``multi_statements`` pool for a :class:`Pipeline`; ROLLBACK unless it committed
+    (on an error MySQL stops executing the rest of a multi-statement, so the COMMIT never ran)."""
+
+    def __init__(self, pool: aiomysql.Pool) -> None:
+        self._pool = pool
+
+    async def __aenter__(self) -> Pipeline:
+        self._conn = await self._pool.acquire()
+        self._cur = await self._conn.cursor()
+        self._pipeline = Pipeline(self._cur)
+        return self._pipeline
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is asyncio.CancelledError:
+                self._conn.close()  # may be cancelled mid-result: closing rolls back and nobody reuses it
+            elif self._pipeline.begun and not self._pipeline.committed:
+                await self._conn.rollback()
+        except BaseException:
+            self._conn.close()  # state unknown: never hand it to the next borrower
+            raise
         finally:
             await self._cur.close()
             self._pool.release(self._conn)

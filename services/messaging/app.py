@@ -32,7 +32,7 @@ def create_app(settings: Settings) -> Sanic:
 
     @app.before_server_start
     async def start(app: Sanic) -> None:
-        pool = await db.create_pool(settings.mysql_url, settings.mysql_pool_size)
+        pool = await db.create_pool(settings.mysql_url, settings.mysql_pool_size, multi_statements=True)
         nc = await sb_nats.connect(settings.nats_url, name=f"messaging-{settings.node_id}")
         store = Store(pool)
         subjects = sb_nats.Subjects(settings.nats_prefix)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-
-import aiomysql
+from typing import Any
 
 from services.messaging.publisher import Publisher
 from services.messaging.store import ReceiptTarget, StatusChangeRow, Store
 from switchboard.batching import Batcher
-from switchboard.db import retrying
+from switchboard.db import Pipeline, retrying
 from switchboard.errors import Forbidden, NotFound, SwitchboardError
 
 
@@ -60,23 +59,27 @@ class Receipts:
         return await self._delivered.submit(DeliveredReceipt(user_id, tuple(message_ids)))
 
     async def _deliver(self, receipts: Sequence[DeliveredReceipt]) -> list[list[StatusChangeRow] | SwitchboardError]:
-        """One outcome per receipt: its status changes, or the error that receipt alone is refused with."""
+        """One outcome per receipt: its status changes, or the error that receipt alone is refused with. Two
+        round trips: the clock and the locked targets, then the updates with the COMMIT."""
+        store = self._store
 
         async def work() -> list[list[StatusChangeRow] | SwitchboardError]:
             outcomes: list[list[StatusChangeRow] | SwitchboardError] = []
             accepted: list[tuple[int, list[ReceiptTarget]]] = []
-            async with self._store.transaction() as cur:
-                ids = sorted({i for r in receipts for i in r.message_ids})
-                targets = await self._store.receipt_targets(cur, ids, for_update=True)
+            async with store.pipelined() as pipeline:
+                clock, messages, sessions = await pipeline.run(
+                    store.NOW, *store.receipt_targets((i for r in receipts for i in r.message_ids), for_update=True))
+                targets = store.targets(messages, sessions)
                 for receipt in receipts:
                     try:
                         accepted.append((receipt.user_id, received(receipt.user_id, receipt.message_ids, targets)))
                         outcomes.append([])  # filled with its changes below
                     except SwitchboardError as exc:
                         outcomes.append(exc)
-                now, epoch = await self._store.now(cur)
-                changes = iter(await self._store.mark_delivered(cur, accepted, now, epoch))
-            return [next(changes) if isinstance(o, list) else o for o in outcomes]
+                changes, updates = store.mark_delivered(accepted, *store.clock(clock))
+                await pipeline.run(*updates, commit=True)
+            each = iter(changes)
+            return [next(each) if isinstance(o, list) else o for o in outcomes]
 
         outcomes = await retrying(work)
         await self._publisher.status_changes([c for o in outcomes if isinstance(o, list) for c in o])
@@ -84,16 +87,17 @@ class Receipts:
 
     async def read(self, user_id: int, message_ids: Sequence[int]) -> list[StatusChangeRow]:
         """Reading message N of a session reads everything others sent there up to N."""
+        store = self._store
 
         async def work() -> list[StatusChangeRow]:
-            async with self._store.transaction() as cur:
+            async with store.pipelined() as pipeline:
                 # Not locked here: the read-up-to statements lock the rows they change, in sequence order.
-                targets = received(user_id, message_ids,
-                                   await self._store.receipt_targets(cur, message_ids, for_update=False))
+                clock, messages, sessions = await pipeline.run(
+                    store.NOW, *store.receipt_targets(message_ids, for_update=False))
                 up_to: dict[str, int] = {}
-                for t in targets:
+                for t in received(user_id, message_ids, store.targets(messages, sessions)):
                     up_to[t.session_id] = max(up_to.get(t.session_id, 0), t.sequence_number)
-                return await self._read_up_to(cur, user_id, up_to)
+                return await self._read_up_to(pipeline, user_id, up_to, *store.clock(clock))
 
         return await self._announce(await retrying(work))
 
@@ -105,19 +109,21 @@ class Receipts:
             raise Forbidden(f"user {user_id} does not take part in session {session_id}")
 
         async def work() -> list[StatusChangeRow]:
-            async with self._store.transaction() as cur:
-                return await self._read_up_to(cur, user_id, {session_id: sequence_number})
+            async with self._store.pipelined() as pipeline:
+                (clock,) = await pipeline.run(self._store.NOW)
+                return await self._read_up_to(pipeline, user_id, {session_id: sequence_number},
+                                              *self._store.clock(clock))
 
         return await self._announce(await retrying(work))
 
-    async def _read_up_to(self, cur: aiomysql.Cursor, user_id: int, up_to: dict[str, int]) -> list[StatusChangeRow]:
-        if not up_to:
-            return []
-        now, epoch = await self._store.now(cur)
-        changes: list[StatusChangeRow] = []
-        for session_id in sorted(up_to):
-            changes += await self._store.mark_read_up_to(cur, user_id, session_id, up_to[session_id], now, epoch)
-        return changes
+    async def _read_up_to(self, pipeline: Pipeline, user_id: int, up_to: dict[str, int], now: Any,
+                          now_epoch: float) -> list[StatusChangeRow]:
+        """Every session's statements in one round trip with the COMMIT (sessions in order: locks in order)."""
+        sessions = sorted(up_to)
+        results = await pipeline.run(
+            *(st for sid in sessions for st in self._store.read_up_to(user_id, sid, up_to[sid], now)), commit=True)
+        return [change for sid, locked in zip(sessions, results[::3], strict=True)
+                for change in self._store.read_changes(sid, locked, now_epoch)]
 
     async def _announce(self, changes: list[StatusChangeRow]) -> list[StatusChangeRow]:
         await self._publisher.status_changes(changes)

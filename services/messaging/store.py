@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import aiomysql
 
-from switchboard.db import retry_transient, retrying, transaction
+from switchboard.db import Rows, Statement, pipelined, retry_transient, retrying, transaction
 
 log = logging.getLogger(__name__)
 
@@ -199,103 +199,119 @@ class Store:
     async def set_agent(cur: aiomysql.Cursor, session_pk: int, agent_id: int) -> None:
         await cur.execute("UPDATE chat_sessions SET agent_id = %s WHERE id = %s", (agent_id, session_pk))
 
-    # --- the batch write (one transaction, driven by writer.BatchWriter) --------------------------------------
+    # --- the batch write (statements for one pipelined transaction, driven by writer.BatchWriter) -------------
+
+    def pipelined(self) -> pipelined:
+        return pipelined(self.pool)
 
     @staticmethod
-    async def find_by_client_ids(
-        cur: aiomysql.Cursor, keys: Sequence[tuple[int, str]]
-    ) -> dict[tuple[int, str], MessageRow]:
-        """Messages already stored under these idempotency keys, by the key as asked. The keys are joined
-        from a derived table so the column's collation decides equality (``ABC`` finds ``abc`` under
+    def find_by_client_ids(keys: Iterable[tuple[int, str]]) -> Statement | None:
+        """Messages already stored under these idempotency keys (parsed by :func:`by_client_id`). The keys are
+        joined from a derived table so the column's collation decides equality (``ABC`` finds ``abc`` under
         utf8mb4_unicode_ci, as the unique key does); each is one eq_ref lookup on the unique key."""
         wanted = sorted(set(keys))
         if not wanted:
-            return {}
-        keys_table = " UNION ALL ".join(["SELECT %s AS k, %s AS u, %s AS c"] * len(wanted))
-        await cur.execute(
-            f"SELECT w.k, {_MESSAGE_COLUMNS} FROM ({keys_table}) w"
+            return None
+        keys_table = " UNION ALL ".join(["SELECT %s AS u, %s AS c"] * len(wanted))
+        return Statement(
+            f"SELECT w.u, w.c, {_MESSAGE_COLUMNS} FROM ({keys_table}) w"
             " JOIN chat_messages m ON m.from_user_id = w.u AND m.client_msg_id = w.c",
-            [v for i, (sender, client_id) in enumerate(wanted) for v in (i, sender, client_id)])
-        return {wanted[row[0]]: _message(row[1:]) for row in await cur.fetchall()}
+            [v for key in wanted for v in key])
 
     @staticmethod
-    async def lock_sessions(cur: aiomysql.Cursor, session_ids: Iterable[str]) -> dict[str, SessionRow]:
+    def by_client_id(rows: Rows) -> dict[tuple[int, str], MessageRow]:
+        """:meth:`find_by_client_ids`'s rows by the key as asked."""
+        return {(row[0], row[1]): _message(row[2:]) for row in rows}
+
+    @staticmethod
+    def lock_sessions(session_ids: Iterable[str]) -> Statement | None:
         """Lock the sessions' rows until commit, in ``session_id`` order (the unique index forced, so only these
         rows are locked and always in the same order). While the lock is held nobody else can advance
         ``last_sequence``: the values read here plus this transaction's own rows stay gap-free."""
         ids = sorted(set(session_ids))
         if not ids:
-            return {}
-        await cur.execute(
+            return None
+        return Statement(
             f"SELECT {_SESSION_COLUMNS} FROM chat_sessions FORCE INDEX (uq_chat_sessions_session)"
             f" WHERE session_id IN ({_placeholders(len(ids))}) ORDER BY session_id FOR UPDATE", ids)
-        return {row.session_id: row for row in map(_session, await cur.fetchall())}
 
     @staticmethod
-    async def message_sessions(cur: aiomysql.Cursor, message_ids: Iterable[int]) -> dict[int, str]:
-        """``message id → session id``, to check that replies stay in their session."""
+    def sessions_by_id(rows: Rows) -> dict[str, SessionRow]:
+        return {row.session_id: row for row in map(_session, rows)}
+
+    @staticmethod
+    def message_sessions(message_ids: Iterable[int]) -> Statement | None:
+        """``(message id, session id)`` rows, to check that replies stay in their session."""
         ids = sorted(set(message_ids))
         if not ids:
-            return {}
-        await cur.execute(f"SELECT id, session_id FROM chat_messages WHERE id IN ({_placeholders(len(ids))})", ids)
-        return dict(await cur.fetchall())
+            return None
+        return Statement(f"SELECT id, session_id FROM chat_messages WHERE id IN ({_placeholders(len(ids))})", ids)
 
     @staticmethod
-    async def advance_sequences(cur: aiomysql.Cursor, last_sequence_by_pk: dict[int, int]) -> None:
+    def advance_sequences(last_sequence_by_pk: dict[int, int]) -> Statement:
         """Store each locked session's new ``last_sequence`` in one statement (by primary key)."""
-        if not last_sequence_by_pk:
-            return
         pks = sorted(last_sequence_by_pk)
         cases = " ".join(["WHEN %s THEN %s"] * len(pks))
         args = [v for pk in pks for v in (pk, last_sequence_by_pk[pk])]
-        await cur.execute(
+        return Statement(
             f"UPDATE chat_sessions FORCE INDEX (PRIMARY) SET last_sequence = CASE id {cases} END"
             f" WHERE id IN ({_placeholders(len(pks))})",
             (*args, *pks))
 
     @staticmethod
-    async def insert_messages(cur: aiomysql.Cursor, rows: Sequence[NewMessageRow]) -> list[MessageRow]:
-        """One multi-row INSERT (aiomysql's executemany may send a statement per row), then the new ids and
-        ``sent_at`` read back by the unique (session, sequence) key — no assumption about how the server hands
-        out auto-increment values."""
+    def insert_messages(rows: Sequence[NewMessageRow]) -> Statement:
+        """One multi-row INSERT (aiomysql's executemany may send a statement per row)."""
         values = [
             v for r in rows for v in (
                 r.session_id, r.sender_role, r.from_user_id, r.to_user_id, r.text, r.message_type,
                 r.reply_to_message_id, r.client_msg_id, r.sequence_number)
         ]
         group = "(%s, %s, %s, %s, %s, %s, %s, %s, 'sent', NOW(3), %s)"
-        await cur.execute(
+        return Statement(
             "INSERT INTO chat_messages (session_id, sender_role, from_user_id, to_user_id, message, message_type,"
             " reply_to_message_id, client_msg_id, status, sent_at, sequence_number) VALUES "
             + ", ".join([group] * len(rows)), values)
+
+    @staticmethod
+    def insert_offline(rows: Sequence[tuple[int, NewMessageRow]]) -> Statement | None:
+        """``(recipient, message)`` pairs, in (session, sequence) order so ``offline_messages.id`` follows it.
+        The message ids come from the rows just inserted, found by their (session, sequence) key inside the
+        statement: no assumption about how the server hands out auto-increment values, and no round trip."""
+        if not rows:
+            return None
+        wanted = " UNION ALL ".join(["SELECT %s AS o, %s AS u, %s AS s, %s AS q"] * len(rows))
+        return Statement(
+            "INSERT INTO offline_messages (user_id, message_id, session_id, sequence_number)"
+            f" SELECT w.u, m.id, m.session_id, m.sequence_number FROM ({wanted}) w"
+            " JOIN chat_messages m FORCE INDEX (uq_chat_messages_session_sequence)"
+            " ON m.session_id = w.s AND m.sequence_number = w.q ORDER BY w.o",
+            [v for i, (uid, r) in enumerate(rows) for v in (i, uid, r.session_id, r.sequence_number)])
+
+    @staticmethod
+    def inserted(rows: Sequence[NewMessageRow]) -> Statement:
+        """The new rows' ids and ``sent_at``, by the unique (session, sequence) key (parsed by :meth:`stored`)."""
         ranges: dict[str, list[int]] = {}
         for r in rows:
             lo_hi = ranges.setdefault(r.session_id, [r.sequence_number, r.sequence_number])
             lo_hi[0], lo_hi[1] = min(lo_hi[0], r.sequence_number), max(lo_hi[1], r.sequence_number)
         where = " OR ".join(["(session_id = %s AND sequence_number BETWEEN %s AND %s)"] * len(ranges))
-        await cur.execute(
+        return Statement(
             f"SELECT session_id, sequence_number, id, UNIX_TIMESTAMP(sent_at) FROM chat_messages WHERE {where}",
             [v for sid, (lo, hi) in ranges.items() for v in (sid, lo, hi)])
-        stored = {(row[0], row[1]): (row[2], float(row[3])) for row in await cur.fetchall()}
+
+    @staticmethod
+    def stored(rows: Sequence[NewMessageRow], found: Rows) -> list[MessageRow]:
+        """The inserted messages as stored, in the order of ``rows``."""
+        by_key = {(row[0], row[1]): (row[2], float(row[3])) for row in found}
         out = []
         for r in rows:
-            msg_id, sent_at = stored[(r.session_id, r.sequence_number)]
+            msg_id, sent_at = by_key[(r.session_id, r.sequence_number)]
             out.append(MessageRow(
                 id=msg_id, session_id=r.session_id, sender_role=r.sender_role, from_user_id=r.from_user_id,
                 to_user_id=r.to_user_id, text=r.text, message_type=r.message_type,
                 reply_to_message_id=r.reply_to_message_id, client_msg_id=r.client_msg_id, status="sent",
                 sent_at=sent_at, sequence_number=r.sequence_number))
         return out
-
-    @staticmethod
-    async def insert_offline(cur: aiomysql.Cursor, rows: Sequence[tuple[int, MessageRow]]) -> None:
-        """``(recipient, message)`` pairs, in (session, sequence) order so ``offline_messages.id`` follows it."""
-        if not rows:
-            return
-        await cur.execute(
-            "INSERT INTO offline_messages (user_id, message_id, session_id, sequence_number) VALUES "
-            + _placeholders(len(rows), 4),
-            [v for uid, m in rows for v in (uid, m.id, m.session_id, m.sequence_number)])
 
     # --- reads ------------------------------------------------------------------------------------------------
 
@@ -323,41 +339,41 @@ class Store:
             (user_id, after_id, limit))
         return [PendingRow(row[0], _message(row[1:])) for row in rows]
 
-    # --- receipts ---------------------------------------------------------------------------------------------
+    # --- receipts (statements for pipelined transactions, driven by receipts.Receipts) -------------------------
+
+    NOW = Statement("SELECT NOW(3), UNIX_TIMESTAMP(NOW(3))")
 
     @staticmethod
-    async def now(cur: aiomysql.Cursor) -> tuple[Any, float]:
-        """The server's clock as a value to store (connection time zone) and as a UTC epoch, same instant."""
-        await cur.execute("SELECT NOW(3), UNIX_TIMESTAMP(NOW(3))")
-        row = await cur.fetchone()
-        return row[0], float(row[1])
+    def clock(rows: Rows) -> tuple[Any, float]:
+        """:attr:`NOW`'s row: the server's clock as a value to store (connection time zone) and as a UTC epoch,
+        the same instant."""
+        return rows[0][0], float(rows[0][1])
 
     @staticmethod
-    async def receipt_targets(
-        cur: aiomysql.Cursor, message_ids: Iterable[int], for_update: bool
-    ) -> dict[int, ReceiptTarget]:
-        """The messages (locked in id order when ``for_update``) with their sessions' participants; the
-        sessions are not locked, so receipts never wait for a batch writer holding a session row."""
+    def receipt_targets(message_ids: Iterable[int], for_update: bool) -> tuple[Statement | None, Statement | None]:
+        """The messages (locked in id order when ``for_update``) and their sessions' participants, parsed by
+        :meth:`targets`; the sessions are not locked, so receipts never wait for a batch writer holding a
+        session row."""
         ids = sorted(set(message_ids))
         if not ids:
-            return {}
-        await cur.execute(
-            "SELECT id, session_id, from_user_id, sequence_number, status FROM chat_messages FORCE INDEX (PRIMARY)"
-            f" WHERE id IN ({_placeholders(len(ids))}) ORDER BY id" + (" FOR UPDATE" if for_update else ""), ids)
-        messages = list(await cur.fetchall())
-        session_ids = sorted({row[1] for row in messages})
-        if not session_ids:
-            return {}
-        await cur.execute(
-            "SELECT session_id, user_id, agent_id FROM chat_sessions"
-            f" WHERE session_id IN ({_placeholders(len(session_ids))})", session_ids)
-        people = {row[0]: (row[1], row[2] or None) for row in await cur.fetchall()}
+            return None, None
+        where = f"WHERE id IN ({_placeholders(len(ids))})"
+        return (
+            Statement("SELECT id, session_id, from_user_id, sequence_number, status FROM chat_messages"
+                      f" FORCE INDEX (PRIMARY) {where} ORDER BY id" + (" FOR UPDATE" if for_update else ""), ids),
+            Statement("SELECT session_id, user_id, agent_id FROM chat_sessions WHERE session_id IN"
+                      f" (SELECT session_id FROM chat_messages {where})", ids),
+        )
+
+    @staticmethod
+    def targets(messages: Rows, sessions: Rows) -> dict[int, ReceiptTarget]:
+        people = {row[0]: (row[1], row[2] or None) for row in sessions}
         return {row[0]: ReceiptTarget(*row, *people[row[1]]) for row in messages}
 
     @staticmethod
-    async def mark_delivered(
-        cur: aiomysql.Cursor, receipts: Sequence[tuple[int, Sequence[ReceiptTarget]]], now: Any, now_epoch: float
-    ) -> list[list[StatusChangeRow]]:
+    def mark_delivered(
+        receipts: Sequence[tuple[int, Sequence[ReceiptTarget]]], now: Any, now_epoch: float
+    ) -> tuple[list[list[StatusChangeRow]], list[Statement]]:
         """sent → delivered for the locked targets of a batch of receipts ``(recipient, targets)`` (never
         backwards), and the recipients' offline rows: two statements per batch, whatever its size. A message
         acknowledged twice in one batch (two devices) changes once. One list of changes per receipt."""
@@ -367,41 +383,41 @@ class Store:
             fresh = [t for t in targets if t.status == "sent" and t.id not in changed]
             changed.update(t.id for t in fresh)
             changes.append([StatusChangeRow(t.id, t.session_id, t.from_user_id, "delivered", now_epoch) for t in fresh])
+        statements = []
         if changed:
-            await cur.execute(
+            statements.append(Statement(
                 "UPDATE chat_messages FORCE INDEX (PRIMARY) SET status = 'delivered', delivered_at = %s"
-                f" WHERE id IN ({_placeholders(len(changed))}) AND status = 'sent'", (now, *sorted(changed)))
+                f" WHERE id IN ({_placeholders(len(changed))}) AND status = 'sent'", (now, *sorted(changed))))
         pairs = sorted({(recipient, t.id) for recipient, targets in receipts for t in targets})
         if pairs:
-            await cur.execute(
+            statements.append(Statement(
                 "UPDATE offline_messages FORCE INDEX (uq_offline_messages_user_message) SET delivered = TRUE,"
                 f" delivered_at = %s WHERE (user_id, message_id) IN ({_placeholders(len(pairs), 2)})"
                 " AND delivered = FALSE",
-                (now, *(v for pair in pairs for v in pair)))
-        return changes
+                (now, *(v for pair in pairs for v in pair))))
+        return changes, statements
 
     @staticmethod
-    async def mark_read_up_to(
-        cur: aiomysql.Cursor, reader: int, session_id: str, sequence_number: int, now: Any, now_epoch: float
-    ) -> list[StatusChangeRow]:
+    def read_up_to(reader: int, session_id: str, sequence_number: int, now: Any) -> list[Statement]:
         """Everything others sent in the session up to ``sequence_number`` becomes read (from sent or
-        delivered), and the reader's offline rows for them are done."""
-        await cur.execute(
-            "SELECT id, from_user_id FROM chat_messages FORCE INDEX (uq_chat_messages_session_sequence)"
-            " WHERE session_id = %s AND sequence_number <= %s"
-            " AND from_user_id <> %s AND status IN ('sent', 'delivered') ORDER BY sequence_number FOR UPDATE",
-            (session_id, sequence_number, reader))
-        rows = list(await cur.fetchall())
-        if rows:
-            await cur.execute(
-                "UPDATE chat_messages FORCE INDEX (PRIMARY) SET status = 'read', read_at = %s,"
-                " delivered_at = COALESCE(delivered_at, %s)"
-                f" WHERE id IN ({_placeholders(len(rows))})", (now, now, *(r[0] for r in rows)))
-        await cur.execute(
-            "UPDATE offline_messages FORCE INDEX (idx_offline_messages_pending) SET delivered = TRUE,"
-            " delivered_at = %s WHERE user_id = %s AND delivered = FALSE AND session_id = %s"
-            " AND sequence_number <= %s",
-            (now, reader, session_id, sequence_number))
+        delivered), and the reader's offline rows for them are done. The first statement locks the rows that
+        change, in sequence order, and returns them (``(id, sender)``: parse with :meth:`read_changes`); the
+        UPDATE that follows has the same predicate, so it changes exactly those."""
+        mine = (" WHERE session_id = %s AND sequence_number <= %s AND from_user_id <> %s"
+                " AND status IN ('sent', 'delivered')")
+        args = (session_id, sequence_number, reader)
+        return [
+            Statement("SELECT id, from_user_id FROM chat_messages FORCE INDEX (uq_chat_messages_session_sequence)"
+                      + mine + " ORDER BY sequence_number FOR UPDATE", args),
+            Statement("UPDATE chat_messages FORCE INDEX (uq_chat_messages_session_sequence) SET status = 'read',"
+                      " read_at = %s, delivered_at = COALESCE(delivered_at, %s)" + mine, (now, now, *args)),
+            Statement("UPDATE offline_messages FORCE INDEX (idx_offline_messages_pending) SET delivered = TRUE,"
+                      " delivered_at = %s WHERE user_id = %s AND delivered = FALSE AND session_id = %s"
+                      " AND sequence_number <= %s", (now, reader, session_id, sequence_number)),
+        ]
+
+    @staticmethod
+    def read_changes(session_id: str, rows: Rows, now_epoch: float) -> list[StatusChangeRow]:
         return [StatusChangeRow(r[0], session_id, r[1], "read", now_epoch) for r in rows]
 
     # --- retry queue ------------------------------------------------------------------------------------------

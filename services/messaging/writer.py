@@ -4,14 +4,15 @@ what has queued up (up to ``batch_max``) and store it in ONE transaction.
 Natural batching: an idle writer takes a lone request at once (no added latency); under load requests pile up
 while a batch is in flight and the next batch is bigger, so the commit (fsync) is shared by many messages.
 
-Per batch, in one transaction:
+Per batch, in one transaction of two round trips (a pipelined transaction: statements travel together):
 
-1. idempotency keys already stored → the original message, ``duplicate=True``;
+1. BEGIN; idempotency keys already stored → the original message, ``duplicate=True``;
 2. the sessions' rows are locked (``SELECT … FOR UPDATE``, in session_id order so batches never deadlock each
    other); under the lock the sender is checked against the CURRENT participants and ``last_sequence`` is
    read, so the next numbers are allocated gap-free no matter how many replicas write;
+   the sessions of replies are read in the same round trip;
 3. ``last_sequence`` is advanced for all sessions in one statement, the messages and the recipients'
-   ``offline_messages`` rows are inserted with multi-row INSERTs, COMMIT.
+   ``offline_messages`` rows are inserted with multi-row INSERTs, the new ids read back, COMMIT.
 
 Two replicas racing on the same idempotency key: the loser's INSERT hits the unique key (1062); the batch is
 rolled back (its sequence numbers with it) and run again, and step 1 then finds the winner's row.
@@ -23,7 +24,6 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 
-import aiomysql
 import pymysql
 
 from services.messaging import metrics
@@ -79,6 +79,13 @@ def check_sender(request: Outgoing, session: SessionRow | None) -> None:
         raise Forbidden(f"user {request.sender_id} is not the {request.sender_role} of session {session.session_id}")
 
 
+def check_reply(request: Outgoing, reply_sessions: dict[int, str]) -> None:
+    """A reply must point at a message of the same session."""
+    reply_to = request.reply_to_message_id
+    if reply_to and reply_sessions.get(reply_to) != request.session_id:
+        raise InvalidArgument(f"reply_to_message_id {reply_to} is not a message of this session")
+
+
 def recipients(request: Outgoing, session: SessionRow) -> tuple[int, ...]:
     """Who must receive the message: every participant but its sender."""
     return tuple(uid for uid in session.participants if uid != request.sender_id)
@@ -115,8 +122,7 @@ class BatchWriter:
             attempts += 1
             if attempts > 1:
                 metrics.BATCH_RETRIES.inc()
-            async with self._store.transaction() as cur:
-                return await self._write(cur, requests)
+            return await self._write(requests)
 
         # A duplicate key is a race lost to another writer: the next attempt finds the winner's row. A batch
         # that keeps colliding holds two keys equal for the collation only (``ABC``/``abc``, rare), which
@@ -135,76 +141,63 @@ class BatchWriter:
                 metrics.MESSAGES_STORED.labels(outcome.message.sender_role).inc()
         return outcomes
 
-    async def _write(self, cur: aiomysql.Cursor, requests: Sequence[Outgoing]) -> list[Outcome]:
+    async def _write(self, requests: Sequence[Outgoing]) -> list[Outcome]:
+        """Two round trips: BEGIN with the reads and locks, then the writes with the COMMIT."""
+        store = self._store
         outcomes: list[Outcome | None] = [None] * len(requests)
-        existing = await self._store.find_by_client_ids(
-            cur, [key for r in requests if (key := r.idempotency_key) is not None])
+        async with store.pipelined() as pipeline:
+            found, locked, replies = await pipeline.run(
+                store.find_by_client_ids(key for r in requests if (key := r.idempotency_key) is not None),
+                store.lock_sessions(r.session_id for r in requests),
+                store.message_sessions(r.reply_to_message_id for r in requests if r.reply_to_message_id))
+            existing, sessions, reply_sessions = store.by_client_id(found), store.sessions_by_id(locked), dict(replies)
 
-        fresh: list[int] = []
-        first_with_key: dict[tuple[int, str], int] = {}
-        repeats: dict[int, int] = {}  # index → index of the same key earlier in this batch
-        for i, request in enumerate(requests):
-            key = request.idempotency_key
-            if key is not None and key in existing:
-                outcomes[i] = Stored(existing[key], duplicate=True)
-            elif key is not None and key in first_with_key:
-                repeats[i] = first_with_key[key]
+            accepted: list[int] = []
+            repeats: dict[int, int] = {}  # index → index of the same key earlier in this batch
+            first_with_key: dict[tuple[int, str], int] = {}
+            for i, request in enumerate(requests):
+                key = request.idempotency_key
+                try:
+                    if key is not None and key in existing:
+                        outcomes[i] = Stored(existing[key], duplicate=True)
+                    elif key is not None and key in first_with_key:
+                        repeats[i] = first_with_key[key]
+                    else:
+                        check_sender(request, sessions.get(request.session_id))
+                        check_reply(request, reply_sessions)
+                        accepted.append(i)
+                        if key is not None:
+                            first_with_key[key] = i
+                except SwitchboardError as exc:
+                    outcomes[i] = exc
+
+            # Allocate per session in queue order; sessions in the lock order.
+            accepted.sort(key=lambda i: requests[i].session_id)
+            last = {requests[i].session_id: sessions[requests[i].session_id].last_sequence for i in accepted}
+            rows: list[NewMessageRow] = []
+            offline: list[tuple[int, NewMessageRow]] = []
+            for i in accepted:
+                request, session = requests[i], sessions[requests[i].session_id]
+                last[session.session_id] += 1
+                row = NewMessageRow(
+                    session_id=session.session_id, sender_role=request.sender_role, from_user_id=request.sender_id,
+                    to_user_id=addressee(request, session), text=request.text, message_type=request.message_type,
+                    reply_to_message_id=request.reply_to_message_id, client_msg_id=request.client_msg_id,
+                    sequence_number=last[session.session_id])
+                rows.append(row)
+                offline.extend((uid, row) for uid in recipients(request, session))
+            if not rows:
+                await pipeline.run(commit=True)
             else:
-                fresh.append(i)
-                if key is not None:
-                    first_with_key[key] = i
-
-        sessions = await self._store.lock_sessions(cur, (requests[i].session_id for i in fresh))
-        accepted: list[int] = []
-        for i in fresh:
-            try:
-                check_sender(requests[i], sessions.get(requests[i].session_id))
-                accepted.append(i)
-            except SwitchboardError as exc:
-                outcomes[i] = exc
-        accepted = await self._check_replies(cur, requests, accepted, outcomes)
-
-        # Allocate per session in queue order; sessions in the lock order.
-        accepted.sort(key=lambda i: requests[i].session_id)
-        last = {requests[i].session_id: sessions[requests[i].session_id].last_sequence for i in accepted}
-        rows = []
-        for i in accepted:
-            request, session = requests[i], sessions[requests[i].session_id]
-            last[session.session_id] += 1
-            rows.append(NewMessageRow(
-                session_id=session.session_id, sender_role=request.sender_role, from_user_id=request.sender_id,
-                to_user_id=addressee(request, session), text=request.text, message_type=request.message_type,
-                reply_to_message_id=request.reply_to_message_id, client_msg_id=request.client_msg_id,
-                sequence_number=last[session.session_id]))
-        if rows:
-            await self._store.advance_sequences(cur, {sessions[sid].id: seq for sid, seq in last.items()})
-            messages = await self._store.insert_messages(cur, rows)
-            offline = []
-            for i, message in zip(accepted, messages, strict=True):
-                session = sessions[message.session_id]
-                offline.extend((uid, message) for uid in recipients(requests[i], session))
-                outcomes[i] = Stored(message, duplicate=False, publish_to=session.participants)
-            await self._store.insert_offline(cur, offline)
+                *_, found_new = await pipeline.run(
+                    store.advance_sequences({sessions[sid].id: seq for sid, seq in last.items()}),
+                    store.insert_messages(rows), store.insert_offline(offline), store.inserted(rows), commit=True)
+                for i, message in zip(accepted, store.stored(rows, found_new), strict=True):
+                    outcomes[i] = Stored(message, duplicate=False,
+                                         publish_to=sessions[message.session_id].participants)
 
         for i, first in repeats.items():
             original = outcomes[first]
             outcomes[i] = Stored(original.message, duplicate=True) if isinstance(original, Stored) else original
         assert all(o is not None for o in outcomes)
         return outcomes  # type: ignore[return-value]
-
-    async def _check_replies(
-        self, cur: aiomysql.Cursor, requests: Sequence[Outgoing], accepted: list[int], outcomes: list[Outcome | None]
-    ) -> list[int]:
-        """A reply must point at a message of the same session."""
-        wanted = [requests[i].reply_to_message_id for i in accepted if requests[i].reply_to_message_id]
-        if not wanted:
-            return accepted
-        found = await self._store.message_sessions(cur, wanted)
-        kept = []
-        for i in accepted:
-            reply_to = requests[i].reply_to_message_id
-            if reply_to and found.get(reply_to) != requests[i].session_id:
-                outcomes[i] = InvalidArgument(f"reply_to_message_id {reply_to} is not a message of this session")
-            else:
-                kept.append(i)
-        return kept

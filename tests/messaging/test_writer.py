@@ -18,7 +18,7 @@ async def test_one_batch_mixes_new_messages_duplicates_and_rejections(messaging:
     session, customer, agent = await messaging.session()
     other, other_customer, _ = await messaging.session()
     earlier = (await messaging.send(session.session_id, customer, client_msg_id="seen")).message
-    pool = await create_pool(messaging.system.mysql_url, 2)
+    pool = await create_pool(messaging.system.mysql_url, 2, multi_statements=True)
     try:
         writer = BatchWriter(Store(pool), writers=1, batch_max=16)
         outcomes = await writer.write([
