@@ -66,6 +66,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
             nc=nc, subjects=sb_nats.Subjects(settings.nats_prefix),
         )
         edge.fanout = Fanout(nc, edge.subjects, sio, registry, edge.kick)
+        edge.fanout.start()
         edge.heartbeats = Heartbeats(registry, edge.devices, settings.node_id, settings.heartbeat_flush_seconds,
                                      settings.heartbeat_timeout_seconds, edge.close)
         edge.upstream = Upstream(edge.messaging)
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
         await close_all(edge)
         await edge.heartbeats.stop()
         await edge.upstream.stop()
+        await edge.fanout.stop()
 
     @app.after_server_stop
     async def stop(app: Sanic) -> None:

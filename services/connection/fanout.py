@@ -15,7 +15,7 @@ from nats.aio.subscription import Subscription
 from prometheus_client import Counter, Gauge
 
 from services.connection.registry import Registry, Socket
-from switchboard.nats import Subjects, decode
+from switchboard.nats import SharedSubscriptions, Subjects, decode
 
 log = logging.getLogger(__name__)
 
@@ -29,18 +29,32 @@ class Fanout:
     def __init__(self, nc: Client, subjects: Subjects, sio: socketio.AsyncServer, registry: Registry,
                  kick: KickHandler) -> None:
         self._nc, self._subjects, self._sio, self._registry, self._kick = nc, subjects, sio, registry, kick
-        self._subs: dict[int, asyncio.Future[Subscription]] = {}
+        self._shared = SharedSubscriptions(nc, self._deliver)
+        # A user's subscription, or the task still making it (a second socket of the user waits for it too).
+        self._subs: dict[int, Subscription | asyncio.Task[Subscription]] = {}
+
+    def start(self) -> None:
+        self._shared.start()
+
+    async def stop(self) -> None:
+        await self._shared.stop()
 
     async def watch(self, user_id: int) -> None:
         """Subscribe for ``user_id`` and wait until the server has the subscription (flush), so that nothing
         published after this returns can be missed — the caller fetches the backlog next."""
-        if user_id not in self._subs:
-            self._subs[user_id] = asyncio.ensure_future(
-                self._nc.subscribe(self._subjects.user_all(user_id), cb=self._deliver)
-            )
+        sub = self._subs.get(user_id)
+        if sub is None:
+            sub = self._subs[user_id] = asyncio.create_task(self._subscribe(user_id))
             WATCHED.inc()
-        await asyncio.shield(self._subs[user_id])
+        if isinstance(sub, asyncio.Task):
+            await asyncio.shield(sub)
         await self._nc.flush()
+
+    async def _subscribe(self, user_id: int) -> Subscription:
+        sub = await self._shared.subscribe(self._subjects.user_all(user_id))
+        if self._subs.get(user_id) is asyncio.current_task():
+            self._subs[user_id] = sub  # the task is done: keep only the subscription (memory per user)
+        return sub
 
     async def unwatch(self, user_id: int) -> None:
         pending = self._subs.pop(user_id, None)
@@ -48,7 +62,7 @@ class Fanout:
             return
         WATCHED.dec()
         try:
-            await (await pending).unsubscribe()
+            await (await pending if isinstance(pending, asyncio.Task) else pending).unsubscribe()
         except Exception as exc:  # the connection may be closing; the subscription dies with it
             log.debug("unsubscribe failed", extra={"user_id": user_id, "error": repr(exc)})
 
