@@ -3,11 +3,7 @@
 
 An idle worker takes a lone request at once, so batching adds no latency at low load; under load requests
 pile up while a batch is in flight and the next batch is bigger, so a fixed cost per batch (a transaction's
-round trips, a commit's fsync) is shared by more requests exactly when it matters.
-
-With several workers, batches run concurrently and could overtake each other. Requests that must stay in
-order (a session's messages) share a ``key``: a request whose key is in a batch still in flight is held back,
-with every later request of that key, until that batch is done; others go ahead."""
+round trips, a commit's fsync) is shared by more requests exactly when it matters."""
 
 from __future__ import annotations
 
@@ -15,8 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections import deque
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 from switchboard.errors import SwitchboardError, Unavailable
@@ -38,14 +33,10 @@ class _Queued(Generic[Req, Res]):
 
 class Batcher(Generic[Req, Res]):
     def __init__(self, name: str, process: Process[Req, Res], workers: int, batch_max: int,
-                 observe_batch: Callable[[int], None] | None = None,
-                 key: Callable[[Req], Hashable] | None = None) -> None:
+                 observe_batch: Callable[[int], None] | None = None) -> None:
         self._name, self._process, self._workers, self._batch_max = name, process, workers, batch_max
-        self._observe, self._key = observe_batch, key
-        # ``None`` is a wake-up: a key was released while requests were held for it.
-        self._queue: asyncio.Queue[_Queued[Req, Res] | None] = asyncio.Queue()
-        self._held: deque[_Queued[Req, Res]] = deque()  # older than anything in the queue, in arrival order
-        self._busy: set[Hashable] = set()  # keys of the batches in flight
+        self._observe = observe_batch
+        self._queue: asyncio.Queue[_Queued[Req, Res]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -57,11 +48,9 @@ class Batcher(Generic[Req, Res]):
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        waiting = list(self._held)
         while not self._queue.empty():
-            waiting.append(self._queue.get_nowait())
-        for queued in waiting:
-            if queued is not None and not queued.future.done():
+            queued = self._queue.get_nowait()
+            if not queued.future.done():
                 queued.future.set_exception(Unavailable(f"{self._name} is shutting down"))
 
     async def submit(self, request: Req) -> Res:
@@ -69,61 +58,25 @@ class Batcher(Generic[Req, Res]):
         self._queue.put_nowait(_Queued(request, future))
         return await future
 
-    def _take(self, first: _Queued[Req, Res] | None) -> tuple[list[_Queued[Req, Res]], set[Hashable]]:
-        """The next batch (held requests first, then the queue, in order) and its keys."""
-        candidates = [*self._held, *([first] if first is not None else [])]
-        self._held.clear()
-        while not self._queue.empty():
-            queued = self._queue.get_nowait()
-            if queued is not None:
-                candidates.append(queued)
-        batch: list[_Queued[Req, Res]] = []
-        keys: set[Hashable] = set()
-        blocked: set[Hashable] = set()
-        overflow = False
-        for queued in candidates:
-            if queued.future.done():  # the caller gave up
-                continue
-            key = self._key(queued.request) if self._key is not None else None
-            waits_for_key = key is not None and (key in self._busy or key in blocked)
-            if waits_for_key or len(batch) >= self._batch_max:
-                overflow = overflow or not waits_for_key
-                self._held.append(queued)
-                if key is not None:
-                    blocked.add(key)
-                continue
-            batch.append(queued)
-            if key is not None:
-                keys.add(key)
-        if overflow:  # more than one batch was waiting: the next free worker takes the rest
-            self._queue.put_nowait(None)
-        return batch, keys
-
     async def _run(self) -> None:
         while True:
-            batch, keys = self._take(await self._queue.get())
+            batch = [await self._queue.get()]
+            while len(batch) < self._batch_max and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            batch = [q for q in batch if not q.future.done()]  # callers that gave up
             if not batch:
                 continue
-            self._busy |= keys
+            if self._observe is not None:
+                self._observe(len(batch))
             try:
-                await self._handle(batch)
-            finally:
-                self._busy -= keys
-                if self._held:
-                    self._queue.put_nowait(None)
-
-    async def _handle(self, batch: list[_Queued[Req, Res]]) -> None:
-        if self._observe is not None:
-            self._observe(len(batch))
-        try:
-            outcomes = await self._process([q.request for q in batch])
-        except Exception:
-            log.exception("batch failed", extra={"batcher": self._name, "batch": len(batch)})
-            outcomes = [Unavailable("could not complete the request, retry")] * len(batch)
-        for queued, outcome in zip(batch, outcomes, strict=True):
-            if queued.future.done():
-                continue
-            if isinstance(outcome, SwitchboardError):
-                queued.future.set_exception(outcome)
-            else:
-                queued.future.set_result(outcome)
+                outcomes = await self._process([q.request for q in batch])
+            except Exception:
+                log.exception("batch failed", extra={"batcher": self._name, "batch": len(batch)})
+                outcomes = [Unavailable("could not complete the request, retry")] * len(batch)
+            for queued, outcome in zip(batch, outcomes, strict=True):
+                if queued.future.done():
+                    continue
+                if isinstance(outcome, SwitchboardError):
+                    queued.future.set_exception(outcome)
+                else:
+                    queued.future.set_result(outcome)

@@ -2,10 +2,8 @@
 while the previous batch is in flight goes in the next batch RPC. A unary gRPC call costs both processes more
 CPU than the message it carries; under load a batch carries many.
 
-Two batches may be in flight per kind, so a message arriving while one RPC runs need not wait for it to end
-(latency at moderate load). A session's sends still never overtake each other: a send whose session is in
-the batch in flight waits for that batch (the batcher's ``key``); messaging submits a batch's items to its
-writer in order, so they get their sequence numbers in the order the edge received them."""
+One batch in flight per kind keeps a socket's pipelined sends in the order they arrived; messaging submits a
+batch's items to its writer in order, so they get their sequence numbers in that order too."""
 
 from __future__ import annotations
 
@@ -15,8 +13,6 @@ from typing import Protocol
 from protos import messaging_pb2, messaging_pb2_grpc
 from switchboard.batching import Batcher
 from switchboard.errors import ERRORS_BY_CODE, Internal, SwitchboardError
-
-IN_FLIGHT = 2  # batch RPCs per kind at once: measured, see bench/RESULTS.md
 
 
 class _Result(Protocol):
@@ -37,10 +33,9 @@ class Upstream:
     def __init__(self, messaging: messaging_pb2_grpc.MessagingServiceStub, batch_max: int = 256) -> None:
         self._messaging = messaging
         self._sends: Batcher[messaging_pb2.SendMessageRequest, messaging_pb2.SendMessageResponse] = Batcher(
-            "edge-sends", self._send_batch, workers=IN_FLIGHT, batch_max=batch_max, key=lambda r: r.session_id)
-        # Receipts only move statuses forward: their order does not matter.
+            "edge-sends", self._send_batch, workers=1, batch_max=batch_max)
         self._delivered: Batcher[messaging_pb2.MarkMessagesRequest, messaging_pb2.MarkResponse] = Batcher(
-            "edge-delivered", self._delivered_batch, workers=IN_FLIGHT, batch_max=batch_max)
+            "edge-delivered", self._delivered_batch, workers=1, batch_max=batch_max)
 
     def start(self) -> None:
         self._sends.start()
