@@ -3,6 +3,7 @@ and ``/metrics`` (Prometheus text format)."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,6 +17,10 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
+# Young-generation collections this far apart: a service allocates per message, and CPython's default (700)
+# made the busiest processes collect hundreds of times a second.
+GC_GEN0_THRESHOLD = 20_000
+
 
 def create_app(name: str) -> Sanic:
     """A Sanic app with the operational routes. Register readiness checks in ``app.ctx.readiness``."""
@@ -24,6 +29,15 @@ def create_app(name: str) -> Sanic:
     config.GRACEFUL_SHUTDOWN_TIMEOUT = 5.0
     app = Sanic(name, config=config, configure_logging=False)
     app.ctx.readiness = {}
+
+    @app.after_server_start
+    async def freeze_startup_heap(_: Sanic) -> None:
+        """Move everything start-up allocated (modules, gRPC, Sanic, pools) out of the collector's sight.
+        Measured under load: full collections walked that heap and stalled a service's loop 30–50 ms each,
+        which is what a p99 sees."""
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
 
     @app.get("/health")
     async def health(_: Request) -> response.HTTPResponse:
