@@ -58,6 +58,23 @@ class Batcher(Generic[Req, Res]):
         self._queue.put_nowait(_Queued(request, future))
         return await future
 
+    async def submit_many(self, requests: Sequence[Req]) -> list[Res | SwitchboardError]:
+        """Submit in order (so they keep it, and share batches) and wait for all; each outcome is a result or
+        the error that request alone failed with. No task per request."""
+        if not requests:
+            return []
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Res]] = [loop.create_future() for _ in requests]
+        for request, future in zip(requests, futures, strict=True):
+            self._queue.put_nowait(_Queued(request, future))
+        try:
+            await asyncio.wait(futures)
+        except asyncio.CancelledError:
+            for future in futures:
+                future.cancel()  # the batch skips what nobody waits for any more
+            raise
+        return [exc if isinstance(exc := f.exception(), SwitchboardError) else f.result() for f in futures]
+
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]

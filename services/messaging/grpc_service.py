@@ -4,26 +4,22 @@ turns them into gRPC statuses with the stable code in trailing metadata."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 import grpc
 
 from protos import messaging_pb2, messaging_pb2_grpc
 from services.messaging.mapping import message_proto, session_proto, status_change_proto
 from services.messaging.publisher import Publisher
-from services.messaging.receipts import Receipts
+from services.messaging.receipts import DeliveredReceipt, Receipts
 from services.messaging.sessions import assign_agent
 from services.messaging.settings import Settings
 from services.messaging.store import SessionRow, StatusChangeRow, Store
 from services.messaging.writer import SYSTEM, BatchWriter, Outgoing, Stored
-from switchboard.errors import Forbidden, Internal, InvalidArgument, NotFound, SwitchboardError
+from switchboard.errors import Forbidden, InvalidArgument, NotFound, SwitchboardError
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # What a message may be; the client renders by type, the text carries the content (or its URL / JSON card).
 MESSAGE_TYPES = frozenset({"text", "image", "file", "audio", "video", "card"})
@@ -126,29 +122,28 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
 
     async def SendMessage(self, request: messaging_pb2.SendMessageRequest,
                           context: grpc.aio.ServicerContext) -> messaging_pb2.SendMessageResponse:
-        return await self._send_message(request)
+        return await self._send(_outgoing(request), request.origin_connection_id)
 
     async def SendMessageBatch(self, request: messaging_pb2.SendMessageBatchRequest,
                                context: grpc.aio.ServicerContext) -> messaging_pb2.SendMessageBatchResponse:
-        """Submitted together and in order, so they share the writer's next batches and keep their order."""
-        outcomes = await asyncio.gather(*(_outcome(self._send_message(r)) for r in request.requests))
+        """The batch goes to the writer in order (so it keeps its order and shares the writer's next
+        transactions) and its messages are published together; one bad item fails alone."""
+        requests = request.requests
+        outcomes: list[Stored | SwitchboardError] = [InvalidArgument("unset")] * len(requests)
+        valid: list[tuple[int, Outgoing]] = []
+        for i, item in enumerate(requests):
+            try:
+                valid.append((i, _outgoing(item)))
+            except SwitchboardError as exc:
+                outcomes[i] = exc
+        for (i, _), outcome in zip(valid, await self._writer.submit_many([o for _, o in valid]), strict=True):
+            outcomes[i] = outcome
+        await self._publisher.new_messages([
+            (o.message, o.publish_to, requests[i].origin_connection_id)
+            for i, o in enumerate(outcomes) if isinstance(o, Stored) and o.publish_to])
         return messaging_pb2.SendMessageBatchResponse(results=[
             messaging_pb2.SendMessageResult(error=_error(o)) if isinstance(o, SwitchboardError)
-            else messaging_pb2.SendMessageResult(ok=o) for o in outcomes])
-
-    async def _send_message(self, request: messaging_pb2.SendMessageRequest) -> messaging_pb2.SendMessageResponse:
-        if request.sender_role not in SENDER_ROLES:
-            raise InvalidArgument("sender_role must be user or agent")
-        if request.reply_to_message_id < 0:
-            raise InvalidArgument("reply_to_message_id must not be negative")
-        text, message_type = _content(request.text, request.message_type)
-        outgoing = Outgoing(
-            session_id=_session_id(request.session_id), sender_id=_positive(request.sender_id, "sender_id"),
-            sender_role=request.sender_role, text=text, message_type=message_type,
-            reply_to_message_id=request.reply_to_message_id or None,
-            client_msg_id=_client_msg_id(request.client_msg_id, "client_msg_id"),
-        )
-        return await self._send(outgoing, request.origin_connection_id)
+            else messaging_pb2.SendMessageResult(ok=_send_response(o)) for o in outcomes])
 
     async def SendSystemMessage(self, request: messaging_pb2.SendSystemMessageRequest,
                                 context: grpc.aio.ServicerContext) -> messaging_pb2.SendMessageResponse:
@@ -173,8 +168,8 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         the message is committed and either in the users' JetStream inboxes or queued for retry."""
         stored: Stored = await self._writer.submit(outgoing)
         if stored.publish_to:
-            await self._publisher.new_message(stored.message, stored.publish_to, origin_connection_id)
-        return messaging_pb2.SendMessageResponse(message=message_proto(stored.message), duplicate=stored.duplicate)
+            await self._publisher.new_messages([(stored.message, stored.publish_to, origin_connection_id)])
+        return _send_response(stored)
 
     # --- receipts ---------------------------------------------------------------------------------------------
 
@@ -184,10 +179,19 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
 
     async def MarkDeliveredBatch(self, request: messaging_pb2.MarkMessagesBatchRequest,
                                  context: grpc.aio.ServicerContext) -> messaging_pb2.MarkMessagesBatchResponse:
-        outcomes = await asyncio.gather(*(_outcome(self._mark_delivered(r)) for r in request.requests))
+        outcomes: list[list[StatusChangeRow] | SwitchboardError] = [InvalidArgument("unset")] * len(request.requests)
+        valid: list[tuple[int, DeliveredReceipt]] = []
+        for i, item in enumerate(request.requests):
+            try:
+                user_id, ids = _positive(item.user_id, "user_id"), _message_ids(item.message_ids)
+                valid.append((i, DeliveredReceipt(user_id, tuple(ids))))
+            except SwitchboardError as exc:
+                outcomes[i] = exc
+        for (i, _), outcome in zip(valid, await self._receipts.delivered_many([r for _, r in valid]), strict=True):
+            outcomes[i] = outcome
         return messaging_pb2.MarkMessagesBatchResponse(results=[
             messaging_pb2.MarkResult(error=_error(o)) if isinstance(o, SwitchboardError)
-            else messaging_pb2.MarkResult(ok=o) for o in outcomes])
+            else messaging_pb2.MarkResult(ok=_mark_response(o)) for o in outcomes])
 
     async def _mark_delivered(self, request: messaging_pb2.MarkMessagesRequest) -> messaging_pb2.MarkResponse:
         user_id, ids = _positive(request.user_id, "user_id"), _message_ids(request.message_ids)
@@ -233,15 +237,22 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             next_cursor=page[-1].offline_id if page else request.after_id)
 
 
-async def _outcome(work: Awaitable[T]) -> T | SwitchboardError:
-    """One item of a batch RPC: its reply, or the error it alone failed with (the others still succeed)."""
-    try:
-        return await work
-    except SwitchboardError as exc:
-        return exc
-    except Exception:
-        log.exception("batch item failed")
-        return Internal()
+def _outgoing(request: messaging_pb2.SendMessageRequest) -> Outgoing:
+    if request.sender_role not in SENDER_ROLES:
+        raise InvalidArgument("sender_role must be user or agent")
+    if request.reply_to_message_id < 0:
+        raise InvalidArgument("reply_to_message_id must not be negative")
+    text, message_type = _content(request.text, request.message_type)
+    return Outgoing(
+        session_id=_session_id(request.session_id), sender_id=_positive(request.sender_id, "sender_id"),
+        sender_role=request.sender_role, text=text, message_type=message_type,
+        reply_to_message_id=request.reply_to_message_id or None,
+        client_msg_id=_client_msg_id(request.client_msg_id, "client_msg_id"),
+    )
+
+
+def _send_response(stored: Stored) -> messaging_pb2.SendMessageResponse:
+    return messaging_pb2.SendMessageResponse(message=message_proto(stored.message), duplicate=stored.duplicate)
 
 
 def _error(exc: SwitchboardError) -> messaging_pb2.Error:

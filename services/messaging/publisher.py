@@ -60,30 +60,52 @@ class Publisher:
         except BadRequestError:  # exists with another configuration
             await self._js.update_stream(config)
 
-    async def new_message(self, message: MessageRow, user_ids: Sequence[int], skip_connection: str = "") -> None:
-        """Publish to every recipient concurrently through JetStream; queue a retry for each publish that failed.
-        The sender's own copy, for its other devices, is a plain event: nothing tracks its delivery (it is the
-        sender's message; those devices find it with ``sync``). Never raises: the message is stored, the RPC
-        succeeds whatever NATS does."""
-        payload = message_event(message, skip_connection or None)
-        if message.from_user_id in user_ids:
-            await self._core(message.from_user_id, payload)
-        user_ids = [uid for uid in user_ids if uid != message.from_user_id]
-        results = await asyncio.gather(
-            *(self._publish(message.id, uid, payload) for uid in user_ids), return_exceptions=True)
-        failed = [uid for uid, result in zip(user_ids, results, strict=True) if isinstance(result, BaseException)]
-        if not failed:
-            return
-        metrics.PUBLISH_FAILURES.labels("send").inc(len(failed))
-        errors = sorted({repr(r) for r in results if isinstance(r, BaseException)})
+    async def new_messages(self, items: Sequence[tuple[MessageRow, Sequence[int], str]]) -> None:
+        """``(message, participants, origin connection)``: publish each message to every recipient through
+        JetStream, all at once, and wait for the PubAcks together (``publish_async``: no task or timer per
+        publish); queue a retry for each publish that failed or timed out. The sender's own copy, for its
+        other devices, is a plain event: nothing tracks its delivery (it is the sender's message; those
+        devices find it with ``sync``). Never raises: the messages are stored, the RPC succeeds whatever NATS
+        does."""
+        pending: list[tuple[MessageRow, int, asyncio.Future[Any] | BaseException]] = []
+        for message, user_ids, skip_connection in items:
+            payload = message_event(message, skip_connection or None)
+            for uid in user_ids:
+                if uid == message.from_user_id:
+                    await self._core(uid, payload)
+                    continue
+                try:
+                    ack: asyncio.Future[Any] | BaseException = await self._js.publish_async(
+                        self._subjects.user_inbox(uid), payload, headers=self._msg_id(message.id, uid))
+                except Exception as exc:
+                    ack = exc
+                pending.append((message, uid, ack))
+        acks = [ack for _, _, ack in pending if isinstance(ack, asyncio.Future)]
+        if acks:
+            _, late = await asyncio.wait(acks, timeout=self._settings.publish_timeout_seconds)
+            for ack in late:
+                ack.cancel()
+        failed: dict[int, tuple[MessageRow, list[int], set[str]]] = {}
+        for message, uid, ack in pending:
+            error = ack if isinstance(ack, BaseException) else (
+                TimeoutError("no PubAck") if ack.cancelled() else ack.exception())
+            if error is not None:
+                entry = failed.setdefault(message.id, (message, [], set()))
+                entry[1].append(uid)
+                entry[2].add(repr(error))
+        for message, user_ids, errors in failed.values():
+            await self._queue_retry(message, user_ids, sorted(errors))
+
+    async def _queue_retry(self, message: MessageRow, user_ids: list[int], errors: list[str]) -> None:
+        metrics.PUBLISH_FAILURES.labels("send").inc(len(user_ids))
         log.warning("publish failed, queued for retry",
-                    extra={"message_id": message.id, "user_ids": failed, "errors": errors})
+                    extra={"message_id": message.id, "user_ids": user_ids, "errors": errors})
         try:
             await self._store.enqueue_retries(
-                message, failed, self._settings.retry_base_seconds, self._settings.retry_max)
+                message, user_ids, self._settings.retry_base_seconds, self._settings.retry_max)
         except Exception:
             log.exception("cannot queue a retry; the message stays in offline_messages",
-                          extra={"message_id": message.id, "user_ids": failed})
+                          extra={"message_id": message.id, "user_ids": user_ids})
 
     async def republish(self, message: MessageRow, user_id: int) -> None:
         """One retried publish (from the retry worker); raises when it fails. The origin connection is not
@@ -93,7 +115,12 @@ class Publisher:
     async def _publish(self, message_id: int, user_id: int, payload: bytes) -> None:
         await self._js.publish(
             self._subjects.user_inbox(user_id), payload, timeout=self._settings.publish_timeout_seconds,
-            headers={"Nats-Msg-Id": f"m{message_id}u{user_id}"})
+            headers=self._msg_id(message_id, user_id))
+
+    @staticmethod
+    def _msg_id(message_id: int, user_id: int) -> dict[str, str]:
+        """JetStream drops a second publish with the same id inside the duplicate window (a retried publish)."""
+        return {"Nats-Msg-Id": f"m{message_id}u{user_id}"}
 
     async def status_changes(self, changes: Iterable[StatusChangeRow]) -> None:
         """``message_status`` to each message's sender (every device of it). System messages have no sender."""

@@ -58,6 +58,12 @@ class Receipts:
     async def delivered(self, user_id: int, message_ids: Sequence[int]) -> list[StatusChangeRow]:
         return await self._delivered.submit(DeliveredReceipt(user_id, tuple(message_ids)))
 
+    async def delivered_many(
+        self, receipts: Sequence[DeliveredReceipt]
+    ) -> list[list[StatusChangeRow] | SwitchboardError]:
+        """A batch RPC's receipts: one outcome each (its status changes, or the error it alone is refused with)."""
+        return await self._delivered.submit_many(receipts)
+
     async def _deliver(self, receipts: Sequence[DeliveredReceipt]) -> list[list[StatusChangeRow] | SwitchboardError]:
         """One outcome per receipt: its status changes, or the error that receipt alone is refused with. Two
         round trips: the clock and the locked targets, then the updates with the COMMIT."""

@@ -113,6 +113,10 @@ class BatchWriter:
     async def submit(self, request: Outgoing) -> Stored:
         return await self._batcher.submit(request)
 
+    async def submit_many(self, requests: Sequence[Outgoing]) -> list[Outcome]:
+        """In order, sharing the next batches; one outcome per request."""
+        return await self._batcher.submit_many(requests)
+
     async def write(self, requests: Sequence[Outgoing]) -> list[Outcome]:
         """Store a batch; one outcome per request, in order."""
         attempts = 0
