@@ -12,6 +12,7 @@ from sanic import Sanic
 
 from protos import devices_pb2, devices_pb2_grpc, messaging_pb2_grpc
 from services.connection.chat import bind_chat
+from services.connection.codec import OrjsonCodec
 from services.connection.edge import Edge
 from services.connection.fanout import Fanout
 from services.connection.heartbeats import Heartbeats
@@ -44,7 +45,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
     sio = socketio.AsyncServer(
         async_mode="asgi",
         cors_allowed_origins="*" if origins == "*" else [o.strip() for o in origins.split(",")],
-        logger=False, engineio_logger=False,
+        logger=False, engineio_logger=False, json=OrjsonCodec,
     )
     registry = Registry()
     SOCKETS.set_function(lambda: len(registry))
