@@ -24,6 +24,7 @@ DELIVERY_FLOOR = 0.999
 P99_CEILING_S = 0.100
 SATURATED = 0.90
 QUIET_CORES = 0.3  # CPU taken by processes that are not ours, above which a step counts as disturbed
+IDLE_CORES = 0.2  # CPU of the system under test (and MySQL) below which it has drained the previous step
 MAX_ATTEMPTS = 3
 AGENT_ID_BASE = 1_000_000
 
@@ -112,7 +113,7 @@ async def _attempts(ctx: Context, gen: LoadGenerator, meter: CpuMeter, rate: flo
     opts, tried = ctx.options, []
     for attempt in range(1 if opts.quick else MAX_ATTEMPTS):
         if not opts.quick:
-            await wait_quiet(meter.pids, QUIET_CORES)
+            await wait_quiet(meter.pids, QUIET_CORES, max_own_cores=IDLE_CORES)
         tried.append(await _step(gen, meter, rate, opts.workers, opts.step_s, opts.drain_s))
         _log(label if attempt == 0 else f"{label} retry {attempt}", tried[-1])
         if tried[-1]["ok"] or (attempt >= 1 and tried[-1]["other_cpu_cores"] < QUIET_CORES):

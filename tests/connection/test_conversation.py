@@ -65,6 +65,15 @@ async def test_a_message_reaches_the_other_side_on_another_node(connect: Connect
         assert field in received
 
 
+async def test_any_unicode_text_arrives_exactly_as_sent(connect: Connect) -> None:
+    customer, agent = await connect("user", node=0), await connect("agent", node=1)
+    session_id = await open_conversation(customer, agent)
+    text = '您好，订单 #42 "已发货" 😀 — naïve\\path \u2028 end'
+    ack = await customer.call("send_message", {"session_id": session_id, "message": text, "role": "user"})
+    assert ack["success"] is True
+    assert (await agent.wait_for("new_message"))["text"] == text
+
+
 async def test_the_senders_other_device_receives_the_message_but_the_sending_socket_does_not(
     connect: Connect,
 ) -> None:
