@@ -12,7 +12,8 @@ def iso(value: dt.datetime | None) -> str:
         return ""
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # isoformat is C code; strftime was 7 % of messaging's CPU (every message is formatted several times).
+    return value.isoformat(timespec="milliseconds") + "Z"
 
 
 def utc_now_iso() -> str:
