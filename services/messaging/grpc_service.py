@@ -5,7 +5,8 @@ turns them into gRPC statuses with the stable code in trailing metadata."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import grpc
 
@@ -20,6 +21,10 @@ from services.messaging.writer import SYSTEM, BatchWriter, Outgoing, Stored
 from switchboard.errors import Forbidden, InvalidArgument, NotFound, SwitchboardError
 
 log = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+Parsed = TypeVar("Parsed")
+Done = TypeVar("Done")
 
 # What a message may be; the client renders by type, the text carries the content (or its URL / JSON card).
 MESSAGE_TYPES = frozenset({"text", "image", "file", "audio", "video", "card"})
@@ -129,15 +134,7 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         """The batch goes to the writer in order (so it keeps its order and shares the writer's next
         transactions) and its messages are published together; one bad item fails alone."""
         requests = request.requests
-        outcomes: list[Stored | SwitchboardError] = [InvalidArgument("unset")] * len(requests)
-        valid: list[tuple[int, Outgoing]] = []
-        for i, item in enumerate(requests):
-            try:
-                valid.append((i, _outgoing(item)))
-            except SwitchboardError as exc:
-                outcomes[i] = exc
-        for (i, _), outcome in zip(valid, await self._writer.submit_many([o for _, o in valid]), strict=True):
-            outcomes[i] = outcome
+        outcomes = await _each(requests, _outgoing, self._writer.submit_many)
         await self._publisher.new_messages([
             (o.message, o.publish_to, requests[i].origin_connection_id)
             for i, o in enumerate(outcomes) if isinstance(o, Stored) and o.publish_to])
@@ -179,23 +176,14 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
 
     async def MarkDeliveredBatch(self, request: messaging_pb2.MarkMessagesBatchRequest,
                                  context: grpc.aio.ServicerContext) -> messaging_pb2.MarkMessagesBatchResponse:
-        outcomes: list[list[StatusChangeRow] | SwitchboardError] = [InvalidArgument("unset")] * len(request.requests)
-        valid: list[tuple[int, DeliveredReceipt]] = []
-        for i, item in enumerate(request.requests):
-            try:
-                user_id, ids = _positive(item.user_id, "user_id"), _message_ids(item.message_ids)
-                valid.append((i, DeliveredReceipt(user_id, tuple(ids))))
-            except SwitchboardError as exc:
-                outcomes[i] = exc
-        for (i, _), outcome in zip(valid, await self._receipts.delivered_many([r for _, r in valid]), strict=True):
-            outcomes[i] = outcome
+        outcomes = await _each(request.requests, _delivered_receipt, self._receipts.delivered_many)
         return messaging_pb2.MarkMessagesBatchResponse(results=[
             messaging_pb2.MarkResult(error=_error(o)) if isinstance(o, SwitchboardError)
             else messaging_pb2.MarkResult(ok=_mark_response(o)) for o in outcomes])
 
     async def _mark_delivered(self, request: messaging_pb2.MarkMessagesRequest) -> messaging_pb2.MarkResponse:
-        user_id, ids = _positive(request.user_id, "user_id"), _message_ids(request.message_ids)
-        return _mark_response(await self._receipts.delivered(user_id, ids))
+        receipt = _delivered_receipt(request)
+        return _mark_response(await self._receipts.delivered(receipt.user_id, receipt.message_ids))
 
     async def MarkRead(self, request: messaging_pb2.MarkMessagesRequest,
                        context: grpc.aio.ServicerContext) -> messaging_pb2.MarkResponse:
@@ -249,6 +237,27 @@ def _outgoing(request: messaging_pb2.SendMessageRequest) -> Outgoing:
         reply_to_message_id=request.reply_to_message_id or None,
         client_msg_id=_client_msg_id(request.client_msg_id, "client_msg_id"),
     )
+
+
+def _delivered_receipt(request: messaging_pb2.MarkMessagesRequest) -> DeliveredReceipt:
+    return DeliveredReceipt(_positive(request.user_id, "user_id"), tuple(_message_ids(request.message_ids)))
+
+
+async def _each(items: Sequence[Item], parse: Callable[[Item], Parsed],
+                run_many: Callable[[list[Parsed]], Awaitable[list[Done | SwitchboardError]]],
+                ) -> list[Done | SwitchboardError]:
+    """A batch RPC's items: each parsed (an invalid one fails alone), the valid ones run together in order;
+    one outcome per item, in the items' order."""
+    outcomes: list[Done | SwitchboardError | None] = [None] * len(items)
+    valid: list[tuple[int, Parsed]] = []
+    for i, item in enumerate(items):
+        try:
+            valid.append((i, parse(item)))
+        except SwitchboardError as exc:
+            outcomes[i] = exc
+    for (i, _), outcome in zip(valid, await run_many([p for _, p in valid]), strict=True):
+        outcomes[i] = outcome
+    return outcomes  # type: ignore[return-value]  # every slot is filled above
 
 
 def _send_response(stored: Stored) -> messaging_pb2.SendMessageResponse:
