@@ -113,17 +113,20 @@ class Pipeline:
         """The rows of each statement, in order (``[]`` for a ``None`` statement, which is not sent)."""
         if self.committed:
             raise RuntimeError("the transaction is committed")
+        opening = not self.begun
         sent = [s for s in statements if s is not None]
-        sql = ([] if self.begun else ["BEGIN"]) + [self._cur.mogrify(s.sql, s.args or None) for s in sent]
+        sql = (["BEGIN"] if opening else []) + [self._cur.mogrify(s.sql, s.args or None) for s in sent]
         if commit:
             sql.append("COMMIT")
+        if not sql:
+            return [[] for _ in statements]
         self.begun = True
         await self._cur.execute(";\n".join(sql))
         results = [list(await self._cur.fetchall())]  # every result set is read, or the connection desyncs
         while await self._cur.nextset():
             results.append(list(await self._cur.fetchall()))
         self.committed = commit
-        rows = iter(results[0 if sql[0] != "BEGIN" else 1:])
+        rows = iter(results[1 if opening else 0:])
         return [next(rows) if s is not None else [] for s in statements]
 
 
@@ -150,7 +153,8 @@ class pipelined:
             self._conn.close()  # state unknown: never hand it to the next borrower
             raise
         finally:
-            await self._cur.close()
+            if not self._conn.closed:
+                await self._cur.close()
             self._pool.release(self._conn)
 
 

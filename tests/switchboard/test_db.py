@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -66,3 +67,20 @@ async def test_an_error_between_round_trips_rolls_back(pool: aiomysql.Pool, tabl
             await pipeline.run(Statement(f"INSERT INTO {table} VALUES (1, 'first')"))
             raise LookupError("the caller's own check failed")
     assert await rows(pool, table) == []
+
+
+async def test_a_cancelled_transaction_leaves_nothing_and_the_pool_keeps_working(
+        pool: aiomysql.Pool, table: str) -> None:
+    async def slow() -> None:
+        async with pipelined(pool) as pipeline:
+            await pipeline.run(Statement(f"INSERT INTO {table} VALUES (1, 'first')"), Statement("SELECT SLEEP(2)"))
+
+    task = asyncio.create_task(slow())
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await rows(pool, table) == []
+    async with pipelined(pool) as pipeline:
+        await pipeline.run(Statement(f"INSERT INTO {table} VALUES (2, 'after')"), commit=True)
+    assert await rows(pool, table) == [(2, "after")]
