@@ -60,6 +60,9 @@ class LinkListener(Protocol):
     def new_message(self, data: Any) -> None:
         """A ``new_message`` pushed on the current link (or on a link not yet known dead)."""
 
+    def message_status(self, data: Any) -> None:
+        """A ``message_status`` (ticks of a message this user sent)."""
+
 
 class Connection:
     """Identity, status and the supervised link of one client. ``status`` may be read from any thread."""
@@ -292,7 +295,7 @@ class Connection:
 
         @sio.on("message_status")
         def _message_status(data: Any = None) -> None:
-            emit("message_status", data)
+            self._listener.message_status(data)
 
         @sio.on("typing")
         def _typing(data: Any = None) -> None:

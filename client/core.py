@@ -23,6 +23,7 @@ from client.outbox import Outbox
 from client.rpc import Rpc
 from client.runtime import Runtime
 from client.sender import Sender
+from client.ticks import StatusFilter
 from client.tracker import SequenceTracker
 
 
@@ -36,6 +37,7 @@ class ClientCore:
         self.runtime = Runtime(dispatcher)
         self.outbox = Outbox(lambda: self.config.max_queue_size, queue_path)
         self.tracker = SequenceTracker()
+        self.ticks = StatusFilter()
         backoff = Backoff(lambda: self.config.retry_interval, lambda: self.config.max_retry_interval,
                           lambda: self.config.max_retries)
         self.connection = Connection(server_url, config, self.runtime, backoff, listener=self)
@@ -57,6 +59,11 @@ class ClientCore:
     def new_message(self, data: Any) -> None:
         # Looked up at each call (not bound once) so the live tests can spy on the incoming path.
         self.incoming.receive(data)
+
+    def message_status(self, data: Any) -> None:
+        """Ticks only move forward: a late or repeated status is not passed on (:mod:`client.ticks`)."""
+        if self.ticks.accept(data):
+            self.runtime.emit("message_status", data)
 
     def close(self) -> None:
         self.outbox.close()
