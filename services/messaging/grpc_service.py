@@ -14,10 +14,11 @@ from protos import messaging_pb2, messaging_pb2_grpc
 from services.messaging.mapping import message_proto, session_proto, status_change_proto
 from services.messaging.publisher import Publisher
 from services.messaging.receipts import DeliveredReceipt, Receipts
+from services.messaging.sending import Send, Sending
 from services.messaging.sessions import assign_agent
 from services.messaging.settings import Settings
 from services.messaging.store import SessionRow, StatusChangeRow, Store
-from services.messaging.writer import SYSTEM, BatchWriter, Outgoing, Stored
+from services.messaging.writer import SYSTEM, Outgoing, Stored
 from switchboard.errors import Forbidden, InvalidArgument, NotFound, SwitchboardError
 
 log = logging.getLogger(__name__)
@@ -94,9 +95,9 @@ def _mark_response(changes: Sequence[StatusChangeRow]) -> messaging_pb2.MarkResp
 
 
 class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
-    def __init__(self, store: Store, writer: BatchWriter, publisher: Publisher, receipts: Receipts,
+    def __init__(self, store: Store, sending: Sending, publisher: Publisher, receipts: Receipts,
                  settings: Settings) -> None:
-        self._store, self._writer, self._publisher, self._receipts = store, writer, publisher, receipts
+        self._store, self._sending, self._publisher, self._receipts = store, sending, publisher, receipts
         self._settings = settings
 
     # --- sessions ---------------------------------------------------------------------------------------------
@@ -133,11 +134,7 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
                                context: grpc.aio.ServicerContext) -> messaging_pb2.SendMessageBatchResponse:
         """The batch goes to the writer in order (so it keeps its order and shares the writer's next
         transactions) and its messages are published together; one bad item fails alone."""
-        requests = request.requests
-        outcomes = await _each(requests, _outgoing, self._writer.submit_many)
-        await self._publisher.new_messages([
-            (o.message, o.publish_to, requests[i].origin_connection_id)
-            for i, o in enumerate(outcomes) if isinstance(o, Stored) and o.publish_to])
+        outcomes = await _each(request.requests, _send_item, self._sending.send)
         return messaging_pb2.SendMessageBatchResponse(results=[
             messaging_pb2.SendMessageResult(error=_error(o)) if isinstance(o, SwitchboardError)
             else messaging_pb2.SendMessageResult(ok=_send_response(o)) for o in outcomes])
@@ -163,10 +160,10 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
     async def _send(self, outgoing: Outgoing, origin_connection_id: str) -> messaging_pb2.SendMessageResponse:
         """Store (batched), then publish to the participants before answering: when the sender gets its ack,
         the message is committed and either in the users' JetStream inboxes or queued for retry."""
-        stored: Stored = await self._writer.submit(outgoing)
-        if stored.publish_to:
-            await self._publisher.new_messages([(stored.message, stored.publish_to, origin_connection_id)])
-        return _send_response(stored)
+        (outcome,) = await self._sending.send([(outgoing, origin_connection_id)])
+        if isinstance(outcome, SwitchboardError):
+            raise outcome
+        return _send_response(outcome)
 
     # --- receipts ---------------------------------------------------------------------------------------------
 
@@ -237,6 +234,10 @@ def _outgoing(request: messaging_pb2.SendMessageRequest) -> Outgoing:
         reply_to_message_id=request.reply_to_message_id or None,
         client_msg_id=_client_msg_id(request.client_msg_id, "client_msg_id"),
     )
+
+
+def _send_item(request: messaging_pb2.SendMessageRequest) -> Send:
+    return _outgoing(request), request.origin_connection_id
 
 
 def _delivered_receipt(request: messaging_pb2.MarkMessagesRequest) -> DeliveredReceipt:

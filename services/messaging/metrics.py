@@ -20,3 +20,7 @@ RETRY_PROCESSED = Counter(
     "switchboard_messaging_retry_processed_total", "message_queue rows handled by this replica", ["outcome"])
 PRESENCE_FORWARDED = Counter(
     "switchboard_messaging_presence_forwarded_total", "presence events sent to a session counterpart")
+REPUBLISHED = Counter(
+    "switchboard_messaging_republished_total",
+    "Messages published again to recipients that had not acknowledged them", ["reason"])
+SWEEP_PASSES = Counter("switchboard_messaging_delivery_sweep_passes_total", "Delivery sweep passes", ["outcome"])

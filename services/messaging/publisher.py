@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW_SECONDS = 120.0
 
+# ``(message, user ids, origin connection)``: one message to publish to those users; the sending socket's own
+# copy is skipped by its edge.
+Publish = tuple[MessageRow, Sequence[int], str]
+
 
 def message_event(message: MessageRow, skip_connection: str | None = None) -> bytes:
     return encode("new_message", events.new_message(message_proto(message)), skip_connection=skip_connection)
@@ -40,6 +44,10 @@ class Publisher:
     def __init__(self, nc: Client, subjects: Subjects, store: Store, settings: Settings) -> None:
         self._nc, self._subjects, self._store, self._settings = nc, subjects, store, settings
         self._js = nc.jetstream(timeout=settings.publish_timeout_seconds)
+
+    @property
+    def connected(self) -> bool:
+        return self._nc.is_connected
 
     async def ensure_stream(self) -> None:
         """Create the inbox stream, or bring an existing one to this configuration (replicas starting
@@ -60,13 +68,15 @@ class Publisher:
         except BadRequestError:  # exists with another configuration
             await self._js.update_stream(config)
 
-    async def new_messages(self, items: Sequence[tuple[MessageRow, Sequence[int], str]]) -> None:
-        """``(message, participants, origin connection)``: publish each message to every recipient through
-        JetStream, all at once, and wait for the PubAcks together (``publish_async``: no task or timer per
-        publish); queue a retry for each publish that failed or timed out. The sender's own copy, for its
+    async def new_messages(self, items: Sequence[Publish]) -> None:
+        """Publish each message to every recipient through JetStream, all at once, and wait for the PubAcks
+        together (``publish_async``: no task or timer per publish); queue a retry for each publish that failed
+        or timed out. While NATS is known to be down, nothing waits for a PubAck that cannot come: the publishes
+        go to the retry queue at once, which is retried as soon as NATS is back. The sender's own copy, for its
         other devices, is a plain event: nothing tracks its delivery (it is the sender's message; those
         devices find it with ``sync``). Never raises: the messages are stored, the RPC succeeds whatever NATS
         does."""
+        down = None if self.connected else ConnectionError("NATS is disconnected")
         pending: list[tuple[MessageRow, int, asyncio.Future[Any] | BaseException]] = []
         for message, user_ids, skip_connection in items:
             payload = message_event(message, skip_connection or None)
@@ -74,11 +84,15 @@ class Publisher:
                 if uid == message.from_user_id:
                     await self._core(uid, payload)
                     continue
-                try:
-                    ack: asyncio.Future[Any] | BaseException = await self._js.publish_async(
-                        self._subjects.user_inbox(uid), payload, headers=self._msg_id(message.id, uid))
-                except Exception as exc:
-                    ack = exc
+                ack: asyncio.Future[Any] | BaseException
+                if down is not None:
+                    ack = down
+                else:
+                    try:
+                        ack = await self._js.publish_async(
+                            self._subjects.user_inbox(uid), payload, headers=self._msg_id(message.id, uid))
+                    except Exception as exc:
+                        ack = exc
                 pending.append((message, uid, ack))
         acks = [ack for _, _, ack in pending if isinstance(ack, asyncio.Future)]
         if acks:
@@ -93,19 +107,20 @@ class Publisher:
                 entry = failed.setdefault(message.id, (message, [], set()))
                 entry[1].append(uid)
                 entry[2].add(repr(error))
-        for message, user_ids, errors in failed.values():
-            await self._queue_retry(message, user_ids, sorted(errors))
+        if failed:
+            await self._queue_retries(list(failed.values()))
 
-    async def _queue_retry(self, message: MessageRow, user_ids: list[int], errors: list[str]) -> None:
-        metrics.PUBLISH_FAILURES.labels("send").inc(len(user_ids))
-        log.warning("publish failed, queued for retry",
-                    extra={"message_id": message.id, "user_ids": user_ids, "errors": errors})
+    async def _queue_retries(self, failed: list[tuple[MessageRow, list[int], set[str]]]) -> None:
+        metrics.PUBLISH_FAILURES.labels("send").inc(sum(len(user_ids) for _, user_ids, _ in failed))
+        log.warning("publish failed, queued for retry", extra={
+            "message_ids": [m.id for m, _, _ in failed], "errors": sorted(set().union(*(e for _, _, e in failed)))})
         try:
             await self._store.enqueue_retries(
-                message, user_ids, self._settings.retry_base_seconds, self._settings.retry_max)
+                [(m, user_ids) for m, user_ids, _ in failed], self._settings.retry_base_seconds,
+                self._settings.retry_max)
         except Exception:
-            log.exception("cannot queue a retry; the message stays in offline_messages",
-                          extra={"message_id": message.id, "user_ids": user_ids})
+            log.exception("cannot queue a retry; the messages stay in offline_messages (delivery sweep)",
+                          extra={"message_ids": [m.id for m, _, _ in failed]})
 
     async def republish(self, message: MessageRow, user_id: int) -> None:
         """One retried publish (from the retry worker); raises when it fails. The origin connection is not

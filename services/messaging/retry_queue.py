@@ -40,6 +40,11 @@ class RetryWorker(Worker):
 
     async def run(self) -> None:
         while True:
+            if not self._publisher.connected:
+                # Every attempt would fail and burn one of the row's retries: wait for NATS instead
+                # (``nats_back`` then makes the queue due at once).
+                await asyncio.sleep(self._settings.retry_poll_seconds)
+                continue
             try:
                 claimed = await self.drain_once()
             except Exception:
@@ -47,6 +52,13 @@ class RetryWorker(Worker):
                 claimed = 0
             if claimed < CLAIM_LIMIT:  # a full claim means more may be due: go again at once
                 await asyncio.sleep(self._settings.retry_poll_seconds)
+
+    async def nats_back(self) -> None:
+        """NATS reconnected: what was queued while it was away is due now, not after its backoff."""
+        try:
+            await self._store.retry_due_now()
+        except Exception:  # the rows are still retried, at their scheduled time
+            log.exception("cannot reschedule the retry queue after a NATS reconnect")
 
     async def drain_once(self) -> int:
         """Claim due rows, publish them concurrently, record the outcomes. Returns how many were claimed."""

@@ -23,6 +23,12 @@ class Settings(CommonSettings):
     retry_base_seconds: float = 1.0
     retry_poll_seconds: float = 0.5
     publish_timeout_seconds: float = 2.0
+    # Delivery sweep (services/messaging/sweep.py): how often, how old an unacknowledged row must be before it
+    # is pushed again, how far back to look, and how many rows one pass reads.
+    delivery_sweep_interval_seconds: float = 2.0
+    delivery_sweep_age_seconds: float = 3.0
+    delivery_sweep_horizon_seconds: float = 3600.0
+    delivery_sweep_batch: int = 1000
 
 
 def load_settings() -> Settings:

@@ -420,19 +420,55 @@ class Store:
     def read_changes(session_id: str, rows: Rows, now_epoch: float) -> list[StatusChangeRow]:
         return [StatusChangeRow(r[0], session_id, r[1], "read", now_epoch) for r in rows]
 
+    # --- delivery -------------------------------------------------------------------------------------------
+
+    async def unacknowledged(self, message_ids: Iterable[int]) -> dict[int, list[int]]:
+        """Per message, the recipients whose devices have not acknowledged it (the FK index on message_id)."""
+        ids = sorted(set(message_ids))
+        if not ids:
+            return {}
+        rows = await self._execute(
+            "SELECT message_id, user_id FROM offline_messages WHERE delivered = FALSE"
+            f" AND message_id IN ({_placeholders(len(ids))}) ORDER BY message_id, user_id", ids)
+        waiting: dict[int, list[int]] = {}
+        for message_id, user_id in rows:
+            waiting.setdefault(message_id, []).append(user_id)
+        return waiting
+
+    async def undelivered_since(self, oldest_seconds: float, newest_seconds: float,
+                                limit: int) -> list[tuple[int, int]]:
+        """``(user_id, message_id)`` of rows not acknowledged, created between ``oldest_seconds`` and
+        ``newest_seconds`` ago, newest first (index ``idx_offline_messages_undelivered``): what the delivery
+        sweep looks at. Newest first, so a backlog of an offline user cannot hide a fresh lost push."""
+        rows = await self._execute(
+            "SELECT user_id, message_id FROM offline_messages FORCE INDEX (idx_offline_messages_undelivered)"
+            " WHERE delivered = FALSE AND created_at BETWEEN NOW(3) - INTERVAL %s MICROSECOND"
+            " AND NOW(3) - INTERVAL %s MICROSECOND ORDER BY created_at DESC LIMIT %s",
+            (int(oldest_seconds * 1e6), int(newest_seconds * 1e6), limit))
+        return [(int(user_id), int(message_id)) for user_id, message_id in rows]
+
     # --- retry queue ------------------------------------------------------------------------------------------
 
     @retry_transient
-    async def enqueue_retries(self, message: MessageRow, user_ids: Sequence[int], delay_seconds: float,
+    async def enqueue_retries(self, items: Sequence[tuple[MessageRow, Sequence[int]]], delay_seconds: float,
                               max_retries: int) -> None:
+        """One row per (message, recipient), every message in one multi-row INSERT."""
+        rows = [(m, uid) for m, user_ids in items for uid in user_ids]
+        if not rows:
+            return
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute(
                 "INSERT INTO message_queue (message_id, session_id, from_user_id, to_user_id, max_retries,"
                 " next_retry_at) VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s, NOW(3) + INTERVAL %s MICROSECOND)"] * len(user_ids)),
-                [v for uid in user_ids for v in (
-                    message.id, message.session_id, message.from_user_id, uid, max_retries,
-                    int(delay_seconds * 1e6))])
+                + ", ".join(["(%s, %s, %s, %s, %s, NOW(3) + INTERVAL %s MICROSECOND)"] * len(rows)),
+                [v for m, uid in rows for v in (
+                    m.id, m.session_id, m.from_user_id, uid, max_retries, int(delay_seconds * 1e6))])
+
+    @retry_transient
+    async def retry_due_now(self) -> None:
+        """Every pending retry is due at once: NATS is back, there is no reason to wait out a backoff."""
+        await self._execute(
+            "UPDATE message_queue SET next_retry_at = NOW(3) WHERE status = 'pending' AND next_retry_at > NOW(3)")
 
     async def claim_retries(self, limit: int, lease_seconds: float) -> list[RetryJob]:
         """Take due rows for this worker. SKIP LOCKED lets several replicas claim disjoint rows at once (the

@@ -59,7 +59,8 @@ class Stored:
     message: MessageRow
     duplicate: bool
     # Users whose subjects get ``new_message``: every participant (the sender's other devices too) for a new
-    # message; nobody for a duplicate (its original was published already, or queued for retry).
+    # message; empty for a duplicate (services.messaging.sending publishes it again to whoever has not
+    # acknowledged it).
     publish_to: tuple[int, ...] = ()
 
 

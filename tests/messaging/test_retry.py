@@ -3,6 +3,7 @@ down is delivered once it is back — the send itself never fails for it, and no
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -122,7 +123,11 @@ async def test_a_publish_that_keeps_failing_ends_failed_but_the_message_stays_pe
     async with private_deployment(tmp_path, SWITCHBOARD_RETRY_MAX="2") as (sys_, server):
         stub = sys_.messaging_stub()
         session_id, customer, agent = await open_session(stub)
-        await server.stop()
+        nc = await nats.connect(server.url)
+        try:  # NATS is up but refuses every publish: the inbox stream is gone
+            await nc.jetstream().delete_stream(Subjects(sys_.prefix).inbox_stream)
+        finally:
+            await nc.close()
         msg = (await stub.SendMessage(messaging_pb2.SendMessageRequest(
             session_id=session_id, sender_id=customer, sender_role="user", text="hello?"))).message
 
@@ -135,3 +140,39 @@ async def test_a_publish_that_keeps_failing_ends_failed_but_the_message_stays_pe
         await eventually(failed, what="the recipient's row failed after its retries")
         pending = await stub.FetchPending(messaging_pb2.FetchPendingRequest(user_id=agent))
         assert [m.id for m in pending.messages] == [msg.id]
+
+
+async def test_while_nats_is_down_sends_do_not_wait_for_pubacks_and_retries_are_not_spent(tmp_path: Path) -> None:
+    # A PubAck wait longer than the RPC deadline: a send that waited for one would fail instead of answering.
+    async with private_deployment(tmp_path, SWITCHBOARD_RETRY_MAX="2",
+                                  SWITCHBOARD_PUBLISH_TIMEOUT_SECONDS="60") as (sys_, server):
+        stub = sys_.messaging_stub()
+        session_id, customer, _ = await open_session(stub)
+        await server.stop()
+        sent = [(await stub.SendMessage(messaging_pb2.SendMessageRequest(
+            session_id=session_id, sender_id=customer, sender_role="user", text=f"m{i}"), timeout=5)).message
+            for i in range(3)]
+        ids = [m.id for m in sent]
+
+        async def queued() -> list[tuple[int, str, int]]:
+            return await sys_.query(
+                "SELECT message_id, status, retry_count FROM message_queue WHERE message_id IN (%s, %s, %s)"
+                " ORDER BY message_id", *ids)
+
+        assert await queued() == [(i, "pending", 0) for i in ids]
+        # Several polls of the retry worker (50 ms apart) later, no attempt was spent on a NATS that is away.
+        await _several_retry_polls()
+        assert await queued() == [(i, "pending", 0) for i in ids]
+
+        restarted = NatsServer(server.store_dir, port=server.port, log_path=tmp_path / "nats-restarted.log")
+        await restarted.start()
+        try:
+            for message_id in ids:
+                await eventually(lambda m=message_id: _all_completed(sys_, m), what="queued publishes completed")
+        finally:
+            await restarted.stop()
+
+
+async def _several_retry_polls() -> None:
+    """Give the retry worker many polls (``SWITCHBOARD_RETRY_POLL_SECONDS`` is 50 ms in these tests)."""
+    await asyncio.sleep(1.0)
