@@ -1,0 +1,55 @@
+"""Delivery under faults (issue #10): one scenario per fault, each judged on what the devices showed and what
+the database holds. ``SWITCHBOARD_FAULTS=full`` runs every scenario with 20 conversations; by default (CI) a
+few scenarios with fewer conversations. Service logs are under each test's temp directory."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+from pathlib import Path
+
+import pytest
+
+from switchboard.runner import NatsServer
+from tests.faults.checks import Verdict, settle
+from tests.faults.driver import Traffic
+from tests.faults.scenarios import FaultSystem, Mode, Scenario, Stage, current_mode
+from tests.faults.servers import MariaDB
+from tests.faults.table import render
+
+pytestmark = pytest.mark.timeout(600)
+
+
+async def run_scenario(scenario: Scenario, mode: Mode, mariadb: MariaDB, nats: NatsServer, database_url: str,
+                       workdir: Path) -> Verdict:
+    """Traffic, the fault, more traffic, stop, settle, verdict; every process is stopped whatever happens."""
+    system = FaultSystem(database_url, nats, workdir, replicas=scenario.replicas)
+    traffic = Traffic(system, dataclasses.replace(mode.plan, remote_customer=scenario.remote_customer), workdir)
+    stage = Stage(system, mariadb, nats, traffic, mode.outage)
+    try:
+        await system.start_all()
+        await traffic.start()
+        await asyncio.sleep(mode.warmup)
+        fault_end = await scenario.fault(stage)
+        await asyncio.sleep(mode.after)
+        await traffic.stop()
+        return await settle(scenario.name, traffic, system, fault_end, mode.settle)
+    finally:
+        stage.heal()
+        await traffic.close()
+        await system.stop()
+
+
+@pytest.mark.parametrize("scenario", current_mode().scenarios, ids=lambda s: s.slug)
+async def test_delivery_under_fault(scenario: Scenario, mode: Mode, mariadb_alive: MariaDB, nats: NatsServer,
+                                    database_url: str, tmp_path: Path, verdicts: list[Verdict]) -> None:
+    verdict = await run_scenario(scenario, mode, mariadb_alive, nats, database_url, tmp_path)
+    verdicts.append(verdict)
+    print("\n" + render([verdict], mode) + f"\nlogs: {tmp_path}")
+    counts = {"lost": verdict.lost, "duplicates": verdict.duplicates, "order": verdict.order_violations,
+              "receipts": verdict.receipts_lost}
+    assert counts == dict.fromkeys(counts, 0), f"{counts}; logs in {tmp_path}; " + "; ".join(verdict.details)
+    assert not math.isinf(verdict.recovery), f"a session never delivered again; logs in {tmp_path}"
+    assert verdict.recovery <= scenario.recovery_target, (
+        f"recovery {verdict.recovery:.1f}s > {scenario.recovery_target}s; logs in {tmp_path}")
