@@ -12,8 +12,9 @@ class ClientConfig:
 
     heartbeat_interval: float = 30.0
     heartbeat_timeout: float = 10.0  # an ack slower than this means the connection is dead
-    retry_interval: float = 5.0  # backoff base
-    max_retry_interval: float = 60.0  # backoff cap
+    retry_interval: float = 1.0  # reconnect window at first (client.backoff)
+    max_retry_interval: float = 60.0  # reconnect window cap
+    max_send_retry_interval: float = 2.0  # cap of the delay before re-sending a message refused for now
     max_retries: int | None = None  # consecutive failed attempts before giving up; None: never give up
     max_queue_size: int = 100  # unacknowledged messages in the outbox
     request_timeout: float = 10.0  # ack timeout of request events, and how long a request waits for a link

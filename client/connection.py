@@ -14,7 +14,7 @@ import inspect
 import logging
 import platform
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import socketio
@@ -31,6 +31,14 @@ log = logging.getLogger(__name__)
 SDK_VERSION = "0.1.0"
 
 TokenProvider = Callable[[], "str | Awaitable[str]"]
+
+
+def server_urls(server_url: str | Sequence[str]) -> tuple[str, ...]:
+    """One edge URL or several (tried in turn): always a non-empty tuple."""
+    urls = (server_url,) if isinstance(server_url, str) else tuple(server_url)
+    if not urls or not all(isinstance(u, str) and u for u in urls):
+        raise ValueError(f"server_url must be a URL or a non-empty sequence of URLs, not {server_url!r}")
+    return urls
 
 
 def default_device_info() -> dict[str, str]:
@@ -67,9 +75,10 @@ class LinkListener(Protocol):
 class Connection:
     """Identity, status and the supervised link of one client. ``status`` may be read from any thread."""
 
-    def __init__(self, server_url: str, config: ClientConfig, runtime: Runtime, backoff: Backoff,
+    def __init__(self, urls: Sequence[str], config: ClientConfig, runtime: Runtime, backoff: Backoff,
                  listener: LinkListener) -> None:
-        self.server_url = server_url
+        self.urls = tuple(urls)
+        self._url_index = 0
         self.config = config
         self.backoff = backoff
         self.status = ConnectionStatus.DISCONNECTED  # read from any thread: a plain attribute swap
@@ -88,6 +97,16 @@ class Connection:
         self._close_evt: asyncio.Event | None = None
         self._connected_evt: asyncio.Event | None = None
         self._fatal: Exception | None = None
+
+    @property
+    def server_url(self) -> str:
+        """The edge the current (or next) attempt goes to."""
+        return self.urls[self._url_index]
+
+    def _next_url(self) -> None:
+        """Each retry goes to the next edge: after a failed attempt or a drop, another edge may be up while this
+        one restarts."""
+        self._url_index = (self._url_index + 1) % len(self.urls)
 
     def _set_status(self, status: ConnectionStatus) -> None:
         if status != self.status:
@@ -182,7 +201,9 @@ class Connection:
                         self._fatal = NotConnectedError(f"gave up after {self.backoff.attempt} attempts")
                         self._runtime.emit("error", self._fatal)
                         return
-                    log.info("reconnecting in %.2fs (attempt %d)", delay, self.backoff.attempt)
+                    self._next_url()
+                    log.info("reconnecting to %s in %.2fs (attempt %d)", self.server_url, delay,
+                             self.backoff.attempt)
                     await self._sleep(delay)
                     if self.closing:
                         return

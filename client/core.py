@@ -11,12 +11,13 @@ dedup, order, gap fill), :mod:`client.rpc` (request helpers). This class routes 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from client.backoff import Backoff
 from client.config import ClientConfig
-from client.connection import Connection
+from client.connection import Connection, server_urls
 from client.dispatch import Dispatcher
 from client.incoming import Incoming
 from client.outbox import Outbox
@@ -31,7 +32,7 @@ class ClientCore:
     """The parts of one client, wired; the faces call the parts directly. Not thread-safe except where a part
     says so."""
 
-    def __init__(self, server_url: str, config: ClientConfig, dispatcher: Dispatcher,
+    def __init__(self, server_url: str | Sequence[str], config: ClientConfig, dispatcher: Dispatcher,
                  queue_path: str | Path | None = None) -> None:
         self.config = config
         self.runtime = Runtime(dispatcher)
@@ -40,10 +41,10 @@ class ClientCore:
         self.ticks = StatusFilter()
         backoff = Backoff(lambda: self.config.retry_interval, lambda: self.config.max_retry_interval,
                           lambda: self.config.max_retries)
-        self.connection = Connection(server_url, config, self.runtime, backoff, listener=self)
+        self.connection = Connection(server_urls(server_url), config, self.runtime, backoff, listener=self)
         self.rpc = Rpc(config, self.connection, self.tracker)
         self.incoming = Incoming(config, self.runtime, self.connection, self.rpc, self.tracker)
-        self.sender = Sender(config, self.runtime, self.connection, self.outbox, backoff, self.incoming)
+        self.sender = Sender(config, self.runtime, self.connection, self.outbox, self.incoming)
 
     # -- the connection's news (client.connection.LinkListener) ---------------------------------------------
 
@@ -53,7 +54,7 @@ class ClientCore:
         self.outbox.load(user_id)
 
     def link_up(self) -> None:
-        self.sender.pump()
+        self.sender.backend_back()
         self.incoming.resume_gap_fills()
 
     def new_message(self, data: Any) -> None:

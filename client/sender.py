@@ -3,6 +3,12 @@
 A message leaves the outbox only when the server acknowledged it or refused it for good; lost connections,
 missing acks and transient refusals keep it queued and send it again with the same ``client_msg_id``, which
 the server dedups.
+
+A transient refusal (``UNAVAILABLE``, ``RATE_LIMITED``, ``INTERNAL``…) comes over a live link: the edge is up,
+something behind it is not. Such retries do not use the reconnect backoff (which grows to a minute) but a
+short :class:`~client.backoff.RetryDelay` (jittered, capped at ``max_send_retry_interval``, 2 s by default),
+reset by the first sign that the backend is back — any message acknowledged, or a new link — which also lets
+every waiting session go at once. So sessions resume within that cap of the backend's return.
 """
 
 from __future__ import annotations
@@ -10,11 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import uuid
 from typing import Any
 
-from client.backoff import Backoff
+from client.backoff import RetryDelay
 from client.config import ClientConfig
 from client.connection import Connection
 from client.errors import ConnectionLostError, RequestError, SendFailedError, error_from_reply
@@ -30,13 +35,13 @@ class Sender:
     """Pumps the outbox over the current link."""
 
     def __init__(self, config: ClientConfig, runtime: Runtime, connection: Connection, outbox: Outbox,
-                 backoff: Backoff, incoming: Incoming) -> None:
+                 incoming: Incoming) -> None:
         self.config = config
         self._runtime = runtime
         self._connection = connection
         self._outbox = outbox
-        self._backoff = backoff
         self._incoming = incoming
+        self._retry = RetryDelay(lambda: self.config.max_send_retry_interval)
         self._pump_timer: asyncio.TimerHandle | None = None
 
     def enqueue(self, session_id: str, message: str, role: str, message_type: str,
@@ -50,6 +55,14 @@ class Sender:
             with contextlib.suppress(RuntimeError):  # the loop is shutting down; the next connect() sends it
                 loop.call_soon_threadsafe(self.pump)
         return entry
+
+    def backend_back(self) -> None:
+        """The backend answered (an ack) or a new link is up: retries start short again, and messages waiting
+        out a refusal go now."""
+        self._retry.reset()
+        for entry in self._outbox.pending():
+            entry.not_before = 0.0
+        self.pump()
 
     def pump(self) -> None:
         """Start sending what may be sent: per session, only the oldest unacknowledged message is in flight,
@@ -116,13 +129,15 @@ class Sender:
             link.drop(f"send_message refused: {err.code}")
         else:
             # UNAVAILABLE, RATE_LIMITED, INTERNAL…: keep it (and the session's later messages) queued.
-            delay = max(0.05, random.random() * self._backoff.ceiling(entry.attempts - 1))
+            delay = self._retry.next_delay()
             log.info("message %s: %s; retrying in %.2fs", entry.client_msg_id, err, delay)
             assert self._connection.loop is not None
             entry.not_before = self._connection.loop.time() + delay
 
     def _acked(self, entry: OutboxEntry, reply: dict[str, Any]) -> None:
         self._outbox.remove(entry.client_msg_id)
+        if self._retry.failures:
+            self.backend_back()
         self._incoming.own_sent(entry.session_id, reply.get("message_id"), reply.get("sequence_number"))
         if not entry.future.done():
             entry.future.set_result(reply)

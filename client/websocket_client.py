@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -105,6 +105,7 @@ class _ClientBase:
     heartbeat_timeout: _Config[float] = _Config()
     retry_interval: _Config[float] = _Config()
     max_retry_interval: _Config[float] = _Config()
+    max_send_retry_interval: _Config[float] = _Config()
     max_retries: _Config[int | None] = _Config()
     max_queue_size: _Config[int] = _Config()
     request_timeout: _Config[float] = _Config()
@@ -113,7 +114,7 @@ class _ClientBase:
     auto_ack_delivered: _Config[bool] = _Config()
     gap_timeout: _Config[float] = _Config()
 
-    def __init__(self, server_url: str, dispatcher: Dispatcher, queue_path: str | Path | None,
+    def __init__(self, server_url: str | Sequence[str], dispatcher: Dispatcher, queue_path: str | Path | None,
                  config: dict[str, Any]) -> None:
         self._core = ClientCore(server_url, ClientConfig(**config), dispatcher, queue_path=queue_path)
 
@@ -161,6 +162,11 @@ class _ClientBase:
         return self._core.connection.status is ConnectionStatus.CONNECTED
 
     @property
+    def server_url(self) -> str:
+        """The edge URL in use (or tried next): with several URLs the client moves to the next on each retry."""
+        return self._core.connection.server_url
+
+    @property
     def connection_id(self) -> str:
         return self._core.connection.connection_id
 
@@ -199,8 +205,8 @@ class WebSocketClient(_ClientBase):
     :class:`concurrent.futures.Future` and do not block.
     """
 
-    def __init__(self, server_url: str = "http://127.0.0.1:8000", *, queue_path: str | Path | None = None,
-                 **config: Any) -> None:
+    def __init__(self, server_url: str | Sequence[str] = "http://127.0.0.1:8000", *,
+                 queue_path: str | Path | None = None, **config: Any) -> None:
         self._dispatcher = ThreadDispatcher()
         super().__init__(server_url, self._dispatcher, queue_path, config)
         self._loop = asyncio.new_event_loop()
@@ -296,8 +302,8 @@ class WebSocketClient(_ClientBase):
 class AsyncWebSocketClient(_ClientBase):
     """Asyncio client: the same core on the caller's loop. Create and use it from one event loop."""
 
-    def __init__(self, server_url: str = "http://127.0.0.1:8000", *, queue_path: str | Path | None = None,
-                 **config: Any) -> None:
+    def __init__(self, server_url: str | Sequence[str] = "http://127.0.0.1:8000", *,
+                 queue_path: str | Path | None = None, **config: Any) -> None:
         self._dispatcher = LoopDispatcher()
         super().__init__(server_url, self._dispatcher, queue_path, config)
 

@@ -3,7 +3,12 @@ receipts and sends, exactly-once display across an app restart."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
+
 import nats
+import pytest
 
 from client import AsyncWebSocketClient
 from switchboard.nats import Subjects, encode
@@ -53,3 +58,38 @@ async def test_ticks_never_move_backwards_on_any_device_of_the_sender(sdk: SdkFa
         await eventually(lambda rec=rec: any(t.get("user_id") == 0 for t in rec.events["typing"]))
         assert ticks(rec, read_first["message_id"]) == ["read"]
         assert ticks(rec, delivered_first["message_id"]) == ["delivered", "read"]
+
+
+async def test_sends_refused_during_a_backend_outage_retry_briefly_and_resume(
+        make_system, caplog: pytest.LogCaptureFixture) -> None:
+    """messaging killed: the edge refuses with UNAVAILABLE. Retries stay short (≤ max_send_retry_interval, not
+    the reconnect backoff), and everything queued goes as soon as messaging is back."""
+    system: System = await make_system(edges=1)
+    messaging = system.services["messaging"]
+    uid, agent_id = next_user_id(), next_user_id()
+    # Default reconnect settings on purpose: they must not leak into send retries.
+    customer = AsyncWebSocketClient(system.edges[0].url)
+    agent = AsyncWebSocketClient(system.edges[0].url)
+    a_rec = Recorder(agent)
+    try:
+        assert await customer.connect(uid, system.token(uid), timeout=15)
+        assert await agent.connect(agent_id, system.token(agent_id, "agent"), timeout=15)
+        session_id = await conversation(customer, agent)
+        caplog.set_level(logging.INFO, logger="client.sender")
+        await messaging.kill()
+        handles = [customer.send_message(session_id, f"during-outage-{i}") for i in range(3)]
+
+        def retry_delays() -> list[float]:
+            return [float(m.group(1)) for r in caplog.records
+                    if (m := re.search(r"retrying in ([0-9.]+)s", r.getMessage()))]
+
+        await eventually(lambda: len(retry_delays()) >= 7, timeout=30)
+        await messaging.start()
+        acks = await asyncio.wait_for(asyncio.gather(*handles), 30)
+        assert [a["sequence_number"] for a in acks] == [1, 2, 3]
+        assert max(retry_delays()) <= customer.max_send_retry_interval
+        await eventually(lambda: a_rec.texts() == [f"during-outage-{i}" for i in range(3)])
+        assert customer.is_connected()  # refusals are not a reason to drop the link
+    finally:
+        await customer.close()
+        await agent.close()
