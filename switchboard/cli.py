@@ -18,9 +18,10 @@ from switchboard import settings as settings_mod
 from switchboard.auth import ROLES, issue_token
 from switchboard.db import MySQLURL
 from switchboard.migrate import migrate
-from switchboard.runner import NatsServer, ServiceProcess
+from switchboard.runner import ChildError, NatsServer, ServiceProcess, first_exit, stop_all
 
 SERVICES = ("devices", "messaging", "connection")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def migration_folders() -> dict[str, Path]:
@@ -67,45 +68,55 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 async def _up(args: argparse.Namespace) -> None:
+    """Start everything, then supervise: a stop signal (Ctrl-C, SIGTERM, SIGHUP) stops everything in order
+    within the budget; a child that exits, or that is not what answers on its port, stops everything and fails.
+    The children die with this process even if it is SIGKILLed (:class:`ManagedProcess`)."""
     env = dict(os.environ)
     env.setdefault("SWITCHBOARD_LOG_FORMAT", "text")
     mysql_url = env.setdefault("SWITCHBOARD_MYSQL_URL", settings_mod.CommonSettings.mysql_url)
     check_mysql(mysql_url)
     print(f"migrations: {await migrate(mysql_url, migration_folders()) or 'schema is current'}")
-    procs: list[ServiceProcess | NatsServer] = []
-    if "SWITCHBOARD_NATS_URL" not in env:
-        store = Path(args.data_dir or tempfile.mkdtemp(prefix="switchboard-nats-"))
-        nats = NatsServer(store, port=args.nats_port or None)
-        await nats.start()
-        procs.append(nats)
-        env["SWITCHBOARD_NATS_URL"] = nats.url
-        print(f"nats: bundled nats-server with JetStream at {nats.url}, data in {store}")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    loop, main = asyncio.get_running_loop(), asyncio.current_task()
+    assert main is not None
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, main.cancel)
+    nats: list[NatsServer] = []
+    backends: list[ServiceProcess] = []
+    edges: list[ServiceProcess] = []
     try:
+        if "SWITCHBOARD_NATS_URL" not in env:
+            store = Path(args.data_dir or tempfile.mkdtemp(prefix="switchboard-nats-"))
+            nats.append(NatsServer(store, port=args.nats_port or None))
+            await nats[0].start()
+            env["SWITCHBOARD_NATS_URL"] = nats[0].url
+            print(f"nats: bundled nats-server with JetStream at {nats[0].url}, data in {store}")
         for service, http_port in (("devices", 8102), ("messaging", 8101)):
-            proc = ServiceProcess(service, int(env.get(f"SWITCHBOARD_{service.upper()}_HTTP_PORT", http_port)), env)
-            await proc.start()
-            procs.append(proc)
+            backends.append(ServiceProcess(
+                service, int(env.get(f"SWITCHBOARD_{service.upper()}_HTTP_PORT", http_port)), env))
+            await backends[-1].start()
         base = int(env.get("SWITCHBOARD_EDGE_PORT", 8000))
         for i in range(args.edges):
             edge_env = {**env, "SWITCHBOARD_EDGE_PORT": str(base + i), "SWITCHBOARD_NODE_ID": f"edge-{i + 1}"}
-            proc = ServiceProcess("connection", base + i, edge_env, name=f"edge-{i + 1}")
-            await proc.start()
-            procs.append(proc)
+            edges.append(ServiceProcess("connection", base + i, edge_env, name=f"edge-{i + 1}"))
+            await edges[-1].start()
         print(f"switchboard is up: socket.io on http://127.0.0.1:{base}"
               + (f"..{base + args.edges - 1}" if args.edges > 1 else "") + " (Ctrl-C stops everything)")
-        await stop.wait()
+        exited = await first_exit([*nats, *backends, *edges])
+        raise ChildError(f"{exited.name} exited with {exited.proc and exited.proc.returncode}")
+    except asyncio.CancelledError:
+        main.uncancel()  # a stop signal: stop everything below, and exit 0
     finally:
-        for proc in reversed(procs):
-            await proc.stop()
+        for sig in STOP_SIGNALS:  # a second signal takes the default action; the children die with us
+            loop.remove_signal_handler(sig)
+        await stop_all([edges, *([p] for p in reversed(backends)), nats])
 
 
 def cmd_up(args: argparse.Namespace) -> None:
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_up(args))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the handlers are in place, or a second one
+            asyncio.run(_up(args))
+    except (ChildError, TimeoutError) as exc:
+        raise SystemExit(f"switchboard up failed, everything it started is stopped: {exc}") from None
 
 
 def cmd_bench(args: argparse.Namespace) -> None:

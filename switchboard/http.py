@@ -1,10 +1,13 @@
 """The HTTP face every service shares: ``/health`` (the process is up), ``/ready`` (its dependencies answer)
-and ``/metrics`` (Prometheus text format)."""
+and ``/metrics`` (Prometheus text format). ``/health`` and ``/ready`` name the process (``pid``), so a supervisor
+can tell its own child from a stale process holding the port."""
 
 from __future__ import annotations
 
 import gc
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +23,7 @@ log = logging.getLogger(__name__)
 # Young-generation collections this far apart: a service allocates per message, and CPython's default (700)
 # made the busiest processes collect hundreds of times a second.
 GC_GEN0_THRESHOLD = 20_000
+EDGE_DRAIN_SECONDS = 3
 
 
 def create_app(name: str) -> Sanic:
@@ -41,7 +45,7 @@ def create_app(name: str) -> Sanic:
 
     @app.get("/health")
     async def health(_: Request) -> response.HTTPResponse:
-        return response.json({"status": "ok", "service": name})
+        return response.json({"status": "ok", "service": name, "pid": os.getpid()})
 
     @app.get("/ready")
     async def ready(_: Request) -> response.HTTPResponse:
@@ -53,7 +57,7 @@ def create_app(name: str) -> Sanic:
                 log.warning("readiness check failed", extra={"check": check_name, "error": repr(exc)})
                 results[check_name] = False
         ok = all(results.values())
-        return response.json({"ready": ok, "checks": results}, status=200 if ok else 503)
+        return response.json({"ready": ok, "checks": results, "pid": os.getpid()}, status=200 if ok else 503)
 
     @app.get("/metrics")
     async def metrics(_: Request) -> response.HTTPResponse:
@@ -62,17 +66,35 @@ def create_app(name: str) -> Sanic:
     return app
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The service's listening socket, bound before anything starts. A taken port ends the process (exit 1) with
+    one clear line: without ``SO_REUSEPORT`` nothing can share it, so a stale process is never joined."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as exc:
+        log.critical("cannot listen on %s:%d: %s; is another process on that port?", host, port, exc.strerror)
+        raise SystemExit(1) from None
+
+
 def serve(app: Sanic, host: str, port: int) -> None:
     """Run Sanic's own server in this process (no Sanic worker manager): one process per service replica, scaled by the
     orchestrator, so SIGTERM/SIGKILL and logs behave like any other process."""
-    app.run(host=host, port=port, single_process=True, access_log=False, motd=False)
+    app.run(sock=listen(host, port), single_process=True, access_log=False, motd=False)
 
 
 def serve_asgi(app: ASGIApp, host: str, port: int) -> None:
     """Run an ASGI app (the edge: socket.io wrapping Sanic) under uvicorn in this process. Its lifespan events
-    reach Sanic, so the app's start/stop listeners run as under Sanic's own server."""
+    reach Sanic, so the app's start/stop listeners run as under Sanic's own server. The socket is bound first:
+    uvicorn would run the start listeners (which touch shared state) before finding its port taken. Open sockets
+    get ``EDGE_DRAIN_SECONDS`` to close on SIGTERM, so a supervisor's 10 s budget holds with clients connected."""
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, loop="uvloop", ws="websockets-sansio", lifespan="on", log_config=None,
-                access_log=False, ws_ping_interval=None, timeout_graceful_shutdown=5,
-                proxy_headers=False)  # X-Forwarded-For is the edge's call (SWITCHBOARD_TRUSTED_PROXIES)
+    sock = listen(host, port)
+    config = uvicorn.Config(app, loop="uvloop", ws="websockets-sansio", lifespan="on", log_config=None,
+                            access_log=False, ws_ping_interval=None, timeout_graceful_shutdown=EDGE_DRAIN_SECONDS,
+                            proxy_headers=False)  # X-Forwarded-For is the edge's call (SWITCHBOARD_TRUSTED_PROXIES)
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    if not server.started:
+        raise SystemExit(1)

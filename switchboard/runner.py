@@ -8,16 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
 import socket
 import sys
 import time
+import urllib.error
 import urllib.request
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+# ``switchboard up`` must be down within 10 s of a SIGTERM, whatever its children do.
+STOP_BUDGET = 9.0
+PDEATHSIG = str(Path(__file__).with_name("pdeathsig.py"))
+
+
+class ChildError(RuntimeError):
+    """A child exited, or something else answers on its port: what would look up is not this supervisor's."""
 
 
 def free_port() -> int:
@@ -39,7 +50,7 @@ async def wait_for_port(host: str, port: int, timeout: float, proc: asyncio.subp
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.returncode is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+            raise ChildError(f"process exited with {proc.returncode} before listening on {port}")
         with contextlib.suppress(OSError):
             _, writer = await asyncio.open_connection(host, port)
             writer.close()
@@ -49,7 +60,12 @@ async def wait_for_port(host: str, port: int, timeout: float, proc: asyncio.subp
 
 
 class ManagedProcess:
-    """A child process whose output goes to a log file, or line by line to our stdout behind a prefix."""
+    """A child process whose output goes to a log file, or line by line to our stdout behind a prefix.
+
+    It dies with this process, even when this one is SIGKILLed (``pdeathsig.py``; Linux), so a dead supervisor
+    leaves no service holding its ports. The kernel ties that to the thread that started the child: start it
+    from a thread that lives as long as the child should (the event loop's). It runs in a session of its own,
+    so a terminal's Ctrl-C reaches the supervisor only, which stops the children in order."""
 
     def __init__(self, name: str, argv: list[str], env: Mapping[str, str], log_path: Path | None = None) -> None:
         self.name, self.argv, self.env, self.log_path = name, argv, dict(env), log_path
@@ -64,8 +80,8 @@ class ManagedProcess:
         else:
             stdout = asyncio.subprocess.PIPE
         self.proc = await asyncio.create_subprocess_exec(
-            *self.argv, env=self.env, stdout=stdout, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
+            sys.executable, "-S", PDEATHSIG, str(os.getpid()), *self.argv,
+            env=self.env, stdout=stdout, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
         )
         if self.log_path is None:
             self._pump = asyncio.create_task(self._prefix_output())
@@ -112,12 +128,15 @@ class ManagedProcess:
 
 
 class NatsServer(ManagedProcess):
-    """A private JetStream-enabled nats-server on a free port, storing under ``store_dir``."""
+    """A private JetStream-enabled nats-server on a free port, storing under ``store_dir``. Its name is unique,
+    so a start can tell its own server from a stale one that holds the port."""
 
     def __init__(self, store_dir: Path, port: int | None = None, log_path: Path | None = None) -> None:
         self.port = port or free_port()
         self.store_dir = store_dir
-        argv = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(store_dir)]
+        self.server_name = f"switchboard-{uuid.uuid4().hex[:12]}"
+        argv = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-n", self.server_name,
+                "-js", "-sd", str(store_dir)]
         super().__init__("nats", argv, os.environ, log_path)
 
     @property
@@ -126,7 +145,26 @@ class NatsServer(ManagedProcess):
 
     async def start(self) -> None:
         await super().start()
-        await wait_for_port("127.0.0.1", self.port, 15, self.proc)
+        try:
+            await wait_for_port("127.0.0.1", self.port, 15, self.proc)
+            answering = await _nats_server_name("127.0.0.1", self.port)
+            if answering != self.server_name:
+                raise ChildError(f"nats: port {self.port} is answered by nats-server {answering!r}, not by ours "
+                                 f"({self.server_name}); stop it or choose another port")
+        except BaseException:
+            await self.kill()
+            raise
+
+
+async def _nats_server_name(host: str, port: int) -> str:
+    """The ``server_name`` in the INFO line a NATS server greets every connection with."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        line = await asyncio.wait_for(reader.readline(), 5)
+    finally:
+        writer.close()
+    verb, _, payload = line.decode(errors="replace").partition(" ")
+    return str(json.loads(payload).get("server_name")) if verb == "INFO" else f"<not NATS: {line[:40]!r}>"
 
 
 class ServiceProcess(ManagedProcess):
@@ -140,16 +178,29 @@ class ServiceProcess(ManagedProcess):
 
     async def start(self, ready_timeout: float = 30.0) -> None:
         await super().start()
-        await self.wait_ready(ready_timeout)
+        try:
+            await self.wait_ready(ready_timeout)
+        except BaseException:
+            await self.kill()
+            raise
 
     async def wait_ready(self, timeout: float) -> None:
+        """Until ``/ready`` answers 200 from this child: a process that answers with another pid holds the port
+        (left over from an earlier run), so whatever this child would serve, callers would reach that one."""
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         url = f"http://127.0.0.1:{self.http_port}/ready"
         while time.monotonic() < deadline:
             if not self.running:
-                raise RuntimeError(f"{self.name} exited with {self.proc and self.proc.returncode}{self._log_tail()}")
-            if await asyncio.to_thread(_http_ok, url):
-                return
+                raise ChildError(f"{self.name} exited with {self.proc.returncode}{self._log_tail()}")
+            answer = await asyncio.to_thread(_http_json, url)
+            if answer is not None:
+                status, body = answer
+                if body.get("pid") != self.proc.pid:
+                    raise ChildError(f"{self.name}: port {self.http_port} is answered by pid {body.get('pid')}, "
+                                     f"not by this child ({self.proc.pid}): a stale process holds it")
+                if status == 200:
+                    return
             await asyncio.sleep(0.1)
         raise TimeoutError(f"{self.name} not ready after {timeout}s{self._log_tail()}")
 
@@ -161,9 +212,36 @@ class ServiceProcess(ManagedProcess):
         return f"; {self.log_path} ends with:\n" + "\n".join(tail)
 
 
-def _http_ok(url: str) -> bool:
+def _http_json(url: str) -> tuple[int, dict[str, Any]] | None:
+    """Status and JSON body of a GET (``{}`` if the body is not a JSON object); None if nothing answers."""
     try:
         with urllib.request.urlopen(url, timeout=1) as resp:
-            return resp.status == 200
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
     except OSError:
-        return False
+        return None
+    with contextlib.suppress(ValueError):
+        body = json.loads(raw)
+        if isinstance(body, dict):
+            return status, body
+    return status, {}
+
+
+async def first_exit(procs: Iterable[ManagedProcess]) -> ManagedProcess:
+    """The first of ``procs`` (all started) to exit."""
+    waits = {asyncio.ensure_future(p.proc.wait()): p for p in procs if p.proc is not None}
+    try:
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+    return waits[done.pop()]
+
+
+async def stop_all(tiers: Sequence[Sequence[ManagedProcess]], budget: float = STOP_BUDGET) -> None:
+    """Stop tier after tier (dependents first; one tier's processes together), all within ``budget`` seconds:
+    each tier gets what is left of it, and whatever still runs when it is spent is killed."""
+    deadline = time.monotonic() + budget
+    for tier in tiers:
+        await asyncio.gather(*(p.stop(max(0.0, deadline - time.monotonic())) for p in tier))
