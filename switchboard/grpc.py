@@ -89,7 +89,9 @@ class GrpcServer:
         self.port = 0
 
     async def start(self) -> int:
-        server = grpc.aio.server(options=SERVER_KEEPALIVE)
+        # grpcio sets SO_REUSEPORT on Linux by default: a second process would bind the port silently and take
+        # half the calls. Without it, a taken port fails the bind, and the service's start.
+        server = grpc.aio.server(options=[*SERVER_KEEPALIVE, ("grpc.so_reuseport", 0)])
         names = [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
         for add, servicer, full_name in self._servicers:
             _wrap_servicer(servicer, full_name)
@@ -97,9 +99,12 @@ class GrpcServer:
             names.append(full_name)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(names, server)
-        self.port = server.add_insecure_port(self.bind)
+        try:
+            self.port = server.add_insecure_port(self.bind)
+        except RuntimeError:  # how grpcio reports a failed bind (older versions returned 0)
+            self.port = 0
         if self.port == 0:
-            raise OSError(f"cannot bind gRPC server to {self.bind}")
+            raise OSError(f"cannot bind gRPC server to {self.bind}: is another process on that port?")
         await server.start()
         for _, _, full_name in self._servicers:
             await self.health.set(full_name, health_pb2.HealthCheckResponse.SERVING)
