@@ -14,6 +14,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from prometheus_client import Counter, Gauge
 
+from services.connection.offline import hold
 from services.connection.registry import Registry, Socket
 from switchboard.nats import SharedSubscriptions, Subjects, decode
 
@@ -82,6 +83,10 @@ class Fanout:
             return
         skip = envelope.get("skip_connection")
         for sock in sockets:
-            if sock.connection_id != skip:
-                await self._sio.emit(event, data, to=sock.sid)
-                PUSHED.labels(event).inc()
+            if sock.connection_id == skip:
+                continue
+            if event == "new_message" and sock.held is not None:
+                hold(sock, data)
+                continue
+            await self._sio.emit(event, data, to=sock.sid)
+            PUSHED.labels(event).inc()

@@ -11,7 +11,7 @@ from protos import devices_pb2
 from services.connection import validation as v
 from services.connection.dispatch import bind
 from services.connection.edge import Edge, check_claimed_user
-from services.connection.offline import push_pending
+from services.connection.offline import hold_live, push_pending
 from services.connection.registry import Socket
 from switchboard.errors import Forbidden, SwitchboardError
 from switchboard.time import utc_now_iso
@@ -82,8 +82,14 @@ def bind_lifecycle(edge: Edge) -> None:
             raise Forbidden("socket disconnected during registration")
         registry.bind(sock, identity, connection_id, device_id)
         edge.heartbeats.beat(sock)
-        # Subscribe before fetching the backlog: a message committed after the fetch arrives live.
-        await edge.fanout.watch(identity.user_id)
+        # Subscribe before fetching the backlog: a message committed after the fetch arrives live, held until
+        # the backlog is out.
+        hold_live(sock)
+        try:
+            await edge.fanout.watch(identity.user_id)
+        except BaseException:
+            sock.held = None  # no backlog push follows to release them
+            raise
         edge.spawn(push_pending(sio, registry, edge.messaging, sock, edge.settings.offline_batch), "offline")
         log.info("registered", extra={"user_id": identity.user_id, "device_id": device_id, "sid": sock.sid})
         return {"success": True, "connection_id": connection_id, "socket_id": sock.sid,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import socketio
 from prometheus_client import Counter
@@ -17,12 +18,51 @@ from switchboard.errors import SwitchboardError
 log = logging.getLogger(__name__)
 
 OFFLINE_PUSHED = Counter("switchboard_edge_offline_pushed_total", "Offline messages pushed on registration")
+HELD_DROPPED = Counter("switchboard_edge_held_dropped_total",
+                       "Live messages not held during a backlog push (over MAX_HELD; the delivery sweep sends them)")
+
+# Live messages held for one socket while its backlog is pushed. Past this many the rest are not kept: they
+# are undelivered rows, which the delivery sweep pushes again a few seconds later.
+MAX_HELD = 1000
+
+
+def hold_live(sock: Socket) -> None:
+    """From now until :func:`push_pending` ends, live ``new_message`` events for ``sock`` wait behind its
+    backlog. Called before the subscription is made, so no live push can overtake the backlog."""
+    if sock.held is None:
+        sock.held = []
+
+
+def hold(sock: Socket, data: dict[str, Any]) -> None:
+    assert sock.held is not None
+    if len(sock.held) < MAX_HELD:
+        sock.held.append(data)
+    else:
+        HELD_DROPPED.inc()
+
+
+async def _release(sio: socketio.AsyncServer, sock: Socket) -> None:
+    """Emit what was held, in arrival order, then stop holding (events arriving meanwhile join the queue)."""
+    held = sock.held or []
+    while held:
+        await sio.emit("new_message", held.pop(0), to=sock.sid)
+    sock.held = None
 
 
 async def push_pending(sio: socketio.AsyncServer, registry: Registry,
                        messaging: messaging_pb2_grpc.MessagingServiceStub, sock: Socket, batch: int) -> int:
-    """Emit every undelivered message of the socket's user to it, per session in sequence order. They stay
-    undelivered until a device acknowledges them, so an interrupted push is simply repeated next time."""
+    """Emit every undelivered message of the socket's user to it, per session in sequence order, then the
+    live messages held meanwhile (:func:`hold_live`). They stay undelivered until a device acknowledges them,
+    so an interrupted push is simply repeated next time."""
+    hold_live(sock)
+    try:
+        return await _push_backlog(sio, registry, messaging, sock, batch)
+    finally:
+        await _release(sio, sock)
+
+
+async def _push_backlog(sio: socketio.AsyncServer, registry: Registry,
+                        messaging: messaging_pb2_grpc.MessagingServiceStub, sock: Socket, batch: int) -> int:
     assert sock.identity is not None
     cursor, pushed = 0, 0
     while registry.get(sock.sid) is sock:

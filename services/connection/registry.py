@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import defaultdict
+from typing import Any
 
 from switchboard.auth import Identity
 from switchboard.errors import NotRegistered
@@ -24,6 +25,9 @@ class Socket:
     last_beat: float = dataclasses.field(default_factory=time.monotonic)
     send_tokens: float = -1.0  # negative: a full bucket, filled on first use
     send_refilled: float = dataclasses.field(default_factory=time.monotonic)
+    # While the socket's backlog is being pushed, live ``new_message`` events wait here (services.connection.
+    # offline), so the app never sees a live message ahead of the older ones it missed. None: not holding.
+    held: list[dict[str, Any]] | None = None
 
     @property
     def registered(self) -> bool:

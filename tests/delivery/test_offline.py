@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.conftest import Connect
+from tests.support.polling import eventually
 from tests.support.system import System
 from tests.support.users import SocketUser, open_conversation
 
@@ -66,3 +67,33 @@ async def test_history_sync_returns_exactly_what_was_missed(connect: Connect) ->
     rest = await customer.call("sync", {"session_id": session_id, "after_sequence": 25, "limit": 15})
     assert [m["text"] for m in rest["messages"]] == [f"h{i}" for i in range(25, 30)]
     assert rest["has_more"] is False
+
+
+async def test_live_messages_never_overtake_the_backlog_pushed_at_registration(
+    system: System, connect: Connect
+) -> None:
+    customer, agent = await connect("user", node=0), await connect("agent", node=1)
+    session_id = await open_conversation(customer, agent)
+    await customer.close()
+    for i in range(300):
+        await agent.call("send_message", {"session_id": session_id, "message": f"old{i}"})
+
+    async def keep_talking() -> None:  # live messages while the backlog is being pushed
+        for i in range(100):
+            await agent.call("send_message", {"session_id": session_id, "message": f"live{i}"})
+
+    back = SocketUser(system.edges[0].url, customer.user_id, customer.token)
+    talking = asyncio.create_task(keep_talking())
+    await back.join()
+    await talking
+
+    def shown() -> list[int]:
+        """What a client shows: each id once, where it first arrived."""
+        first_seen: dict[int, int] = {}
+        for m in back.events["new_message"]:
+            first_seen.setdefault(m["id"], m["sequence_number"])
+        return list(first_seen.values())
+
+    await eventually(lambda: len(shown()) == 400, timeout=60)
+    assert shown() == sorted(shown())
+    await back.close()

@@ -16,6 +16,10 @@ TEST_ENV = {
     # Tests send as fast as they can; the rate limit has its own test with its own settings.
     "SWITCHBOARD_SEND_RATE_PER_SECOND": "100000",
     "SWITCHBOARD_SEND_BURST": "100000",
+    # The tests' raw socket.io users never acknowledge unless a test says so, and many tests count pushes
+    # exactly: the delivery sweep's repeats come only after a minute here (tests/delivery/test_sweep.py sets
+    # its own).
+    "SWITCHBOARD_DELIVERY_SWEEP_AGE_SECONDS": "60",
 }
 
 
