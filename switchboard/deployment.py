@@ -65,10 +65,14 @@ class Deployment:
         self._channels: list[grpc.aio.Channel] = []
 
     async def start(self, edges: int = 2, messaging_replicas: int = 1) -> Deployment:
+        """Edges reach every messaging replica through one channel balancing them round-robin, so a replica
+        that dies takes only itself out of rotation."""
+        ports = [self.messaging_grpc_port] + [free_port() for _ in range(messaging_replicas - 1)]
+        self.env["SWITCHBOARD_MESSAGING_GRPC_TARGET"] = ",".join(f"127.0.0.1:{port}" for port in ports)
         await self.start_service("devices")
-        for replica in range(messaging_replicas):
+        for replica, port in enumerate(ports):
             await self.start_service("messaging", name=f"messaging-{replica + 1}" if replica else "messaging",
-                                     grpc_port=self.messaging_grpc_port if replica == 0 else free_port())
+                                     grpc_port=port)
         for _ in range(edges):
             await self.add_edge()
         return self
