@@ -51,6 +51,8 @@ async def test_repeated_receipts_and_the_senders_own_acks_change_nothing(messagi
 
 async def test_statuses_only_move_forward(messaging: Messaging) -> None:
     session, customer, agent = await messaging.session()
+    events = await messaging.subscriber()
+    await events.watch(agent)
     msg = (await messaging.send(session.session_id, agent, role="agent")).message
     [read] = (await messaging.stub.MarkRead(delivered(customer, msg.id))).changes
     assert read.status == "read"
@@ -58,6 +60,13 @@ async def test_statuses_only_move_forward(messaging: Messaging) -> None:
     assert await statuses(messaging, msg.id) == ["read"]
     assert await messaging.query(
         "SELECT read_at IS NOT NULL, delivered_at IS NOT NULL FROM chat_messages WHERE id = %s", msg.id) == [(1, 1)]
+
+    # The late delivered receipt is not announced: the sender's ticks never go from read back to delivered.
+    marker = (await messaging.send(session.session_id, agent, role="agent", text="marker")).message
+    await messaging.stub.MarkDelivered(delivered(customer, marker.id))
+    await eventually(lambda: any(e["data"]["message_id"] == marker.id for e in events.of(agent, "message_status")))
+    assert [e["data"]["status"] for e in events.of(agent, "message_status")
+            if e["data"]["message_id"] == msg.id] == ["read"]
 
 
 async def test_only_a_recipient_may_acknowledge(messaging: Messaging) -> None:
