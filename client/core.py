@@ -20,6 +20,7 @@ from client.config import ClientConfig
 from client.connection import Connection, server_urls
 from client.dispatch import Dispatcher
 from client.incoming import Incoming
+from client.memory import DisplayMemory
 from client.outbox import Outbox
 from client.rpc import Rpc
 from client.runtime import Runtime
@@ -38,24 +39,27 @@ class ClientCore:
         self.runtime = Runtime(dispatcher)
         self.outbox = Outbox(lambda: self.config.max_queue_size, queue_path)
         self.tracker = SequenceTracker()
+        self.memory = DisplayMemory(queue_path, self.tracker.max_seen)
         self.ticks = StatusFilter()
         backoff = Backoff(lambda: self.config.retry_interval, lambda: self.config.max_retry_interval,
                           lambda: self.config.max_retries)
         self.connection = Connection(server_urls(server_url), config, self.runtime, backoff, listener=self)
         self.rpc = Rpc(config, self.connection, self.tracker)
-        self.incoming = Incoming(config, self.runtime, self.connection, self.rpc, self.tracker)
+        self.incoming = Incoming(config, self.runtime, self.connection, self.rpc, self.tracker, self.memory)
         self.sender = Sender(config, self.runtime, self.connection, self.outbox, self.incoming)
 
     # -- the connection's news (client.connection.LinkListener) ---------------------------------------------
 
     def starting(self, user_id: int) -> None:
-        """Messages queued before connect() (or persisted by an earlier process) now belong to this user."""
+        """Messages queued before connect() (or persisted by an earlier process) now belong to this user, and
+        what an earlier run showed this user is known again."""
         self.outbox.claim(user_id)
         self.outbox.load(user_id)
+        self.tracker.restore(*self.memory.load(user_id))
 
     def link_up(self) -> None:
         self.sender.backend_back()
-        self.incoming.resume_gap_fills()
+        self.incoming.link_up()
 
     def new_message(self, data: Any) -> None:
         # Looked up at each call (not bound once) so the live tests can spy on the incoming path.
@@ -67,4 +71,5 @@ class ClientCore:
             self.runtime.emit("message_status", data)
 
     def close(self) -> None:
+        self.memory.close()
         self.outbox.close()

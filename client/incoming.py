@@ -1,6 +1,13 @@
-"""The incoming path: every pushed or synced message is acknowledged (batched ``message_delivered``), deduped,
-and passed to ``on_message`` in per-session order; a hole in a session's sequence is waited for briefly, then
-filled with ``sync`` — or skipped, so one lost message never stalls a session.
+"""The incoming path: every pushed or synced message is deduped and passed to ``on_message`` in per-session
+order; a hole in a session's sequence is waited for briefly, then filled with ``sync`` — or skipped, so one
+lost message never stalls a session.
+
+"Delivered" means shown: a message's ``message_delivered`` receipt (batched, retried: :mod:`client.receipts`)
+is due once the app's ``on_message`` callbacks for it have returned — on the callback thread or loop task,
+whichever face — and only then is it recorded as shown (:mod:`client.memory`). A held-back message is
+neither until it is passed on. A callback that raises still counts as having shown the message: the error is
+logged, and withholding the receipt would only make the server push it again to a client that will not pass
+it on twice. A repeat of a message shown before is acknowledged again (after the callbacks queued before it).
 
 The client's own messages advance the same ordering through :meth:`Incoming.own_sent`, because an ack can be
 what releases messages held back behind it.
@@ -9,19 +16,16 @@ what releases messages held back behind it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
 from client.config import ClientConfig
 from client.connection import Connection
-from client.errors import (
-    ClientClosedError,
-    ConnectionLostError,
-    NotConnectedError,
-    RequestError,
-    error_from_reply,
-)
-from client.rpc import Rpc, receipt_body
+from client.errors import NotConnectedError, RequestError
+from client.memory import DisplayMemory
+from client.receipts import DeliveredReceipts
+from client.rpc import Rpc
 from client.runtime import Runtime
 from client.tracker import Message, Received, SequenceTracker
 
@@ -32,38 +36,38 @@ class Incoming:
     """Receipts, dedup, ordering and gap fill for one client."""
 
     def __init__(self, config: ClientConfig, runtime: Runtime, connection: Connection, rpc: Rpc,
-                 tracker: SequenceTracker) -> None:
+                 tracker: SequenceTracker, memory: DisplayMemory) -> None:
         self.config = config
         self._runtime = runtime
         self._connection = connection
         self._rpc = rpc
         self._tracker = tracker
-        self._ack_ids: list[Any] = []
-        self._ack_flush: asyncio.Task[None] | None = None
+        self._memory = memory
+        self.receipts = DeliveredReceipts(config, runtime, connection, before_send=memory.flush)
         self._gap_tasks: dict[str, asyncio.Task[None]] = {}
 
     def receive(self, data: Any) -> None:
-        """Every ``new_message``, live, offline or from a gap-filling sync: acknowledge, dedup, order."""
+        """Every ``new_message``, live, offline or from a gap-filling sync: dedup, order, pass on."""
         if not isinstance(data, dict):
             log.warning("ignoring malformed new_message: %r", data)
             return
-        if (self.config.auto_ack_delivered and data.get("id") is not None
-                and data.get("from_user_id") != self._connection.user_id):
-            self._ack_later(data["id"])
         verdict = self._tracker.receive(data)
         log.debug("incoming message %s (session %s seq %s offline %s): pass on %d%s%s", data.get("id"),
                   data.get("session_id"), data.get("sequence_number"), data.get("offline"), len(verdict.deliver),
                   ", duplicate" if verdict.duplicate else "", ", gap" if verdict.gap else "")
-        if verdict.duplicate:
-            log.debug("duplicate message %s dropped", data.get("id"))
+        if (verdict.duplicate and self._wants_receipt(data)
+                and not self._tracker.waiting(data.get("session_id"), data.get("sequence_number"))):
+            self._runtime.after_callbacks(functools.partial(self.receipts.add, data["id"]))
         self._apply(verdict, data.get("session_id"))
 
     def own_sent(self, session_id: str, message_id: Any, sequence_number: int | None) -> None:
         """Our own message was stored with ``sequence_number``: it takes its place in the session's order."""
         self._apply(self._tracker.own_sent(session_id, message_id, sequence_number), session_id)
+        self._memory.record(message_id, session_id, self._tracker.last(session_id))
 
-    def resume_gap_fills(self) -> None:
-        """After a reconnect: fill the holes that were still open when the previous link dropped."""
+    def link_up(self) -> None:
+        """After a (re)connect: send the receipts still pending, fill the holes left open by the last link."""
+        self.receipts.resume()
         for session_id in self._tracker.gaps():
             self._schedule_gap_fill(session_id)
 
@@ -75,32 +79,19 @@ class Incoming:
     def _deliver(self, messages: list[Message]) -> None:
         for msg in messages:
             self._runtime.emit("message", msg)
+        if messages:
+            self._runtime.after_callbacks(functools.partial(self._shown, messages))
 
-    def _ack_later(self, message_id: Any) -> None:
-        """Batch delivered receipts: after a reconnect the offline push brings many messages at once."""
-        self._ack_ids.append(message_id)
-        if self._ack_flush is None or self._ack_flush.done():
-            self._ack_flush = self._runtime.spawn(self._flush_acks())
+    def _shown(self, messages: list[Message]) -> None:
+        """The app's callbacks for these messages returned: remember them, then acknowledge them."""
+        for msg in messages:
+            self._memory.record(msg.get("id"), msg.get("session_id"), msg.get("sequence_number"))
+            if self._wants_receipt(msg):
+                self.receipts.add(msg["id"])
 
-    async def _flush_acks(self) -> None:
-        await asyncio.sleep(0)  # let the messages that arrived in the same burst join the batch
-        while self._ack_ids:
-            ids, self._ack_ids = list(dict.fromkeys(self._ack_ids)), []
-            try:
-                # Offline pushes can arrive before the register ack: wait for the link to be in place.
-                link = await self._connection.wait_link(self.config.request_timeout)
-            except (NotConnectedError, ClientClosedError):
-                # The server pushes unacknowledged messages again at the next register; we ack them then.
-                self._ack_ids.clear()
-                return
-            try:
-                body = receipt_body(ids[0] if len(ids) == 1 else None, ids if len(ids) > 1 else None,
-                                    self._connection.user_id)
-                reply = await link.call("message_delivered", body, self.config.request_timeout)
-                if isinstance(reply, dict) and not reply.get("success"):
-                    log.warning("delivered receipt for %s refused: %s", ids, error_from_reply(reply))
-            except (TimeoutError, ConnectionLostError) as exc:
-                log.info("delivered receipt for %d message(s) not acknowledged: %s", len(ids), exc)
+    def _wants_receipt(self, msg: Message) -> bool:
+        return (self.config.auto_ack_delivered and msg.get("id") is not None
+                and msg.get("from_user_id") != self._connection.user_id)
 
     def _schedule_gap_fill(self, session_id: str) -> None:
         if session_id not in self._gap_tasks and not self._connection.closing:

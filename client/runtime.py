@@ -42,6 +42,13 @@ def positional_arity(fn: Callback) -> int | None:
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 class Runtime:
     """Callbacks by event, and the client's tasks kept referenced until done."""
 
@@ -71,6 +78,9 @@ class Runtime:
         loop = asyncio.get_running_loop()
 
         def back_on_loop() -> None:
+            if _running_loop() is loop:  # the async face: already there, and drain() waits for it
+                fn()
+                return
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (the client was closed)
                 loop.call_soon_threadsafe(fn)
 

@@ -80,10 +80,13 @@ class SequenceTracker:
     def receive(self, msg: Message) -> Received:
         """Judge one ``new_message`` (live, offline or from ``sync``)."""
         message_id, session_id = msg.get("id"), msg.get("session_id")
-        if self.seen(message_id):
-            return Received([], duplicate=True)
-        self._mark(message_id)
         seq = msg.get("sequence_number")
+        if self.seen(message_id):
+            # Shown before (by this process, or by the previous one: see restore): not again, but it still
+            # fills its slot, so the watermark can move past it and release what waits behind it.
+            verdict = self._occupy(session_id, seq) if seq and session_id else Received([])
+            return dataclasses.replace(verdict, duplicate=True)
+        self._mark(message_id)
         if not seq or not session_id:
             return Received([msg])  # unsequenced (a system notice): nothing to order against
         state = self._sessions.setdefault(session_id, _Session())
@@ -106,16 +109,34 @@ class SequenceTracker:
     def own_sent(self, session_id: str, message_id: Any, seq: int | None) -> Received:
         """Our own message was stored with ``seq``: it occupies that slot (it is never pushed back to us)."""
         self._mark(message_id)
+        return self._occupy(session_id, seq)
+
+    def restore(self, seen: list[Any], watermarks: dict[str, int]) -> None:
+        """Take over what an earlier run of the app was shown (:mod:`client.memory`): its ids, oldest first,
+        and per session the last sequence it handled. A watermark only moves forward."""
+        for message_id in seen:
+            self._mark(message_id)
+        for session_id, last in watermarks.items():
+            state = self._sessions.setdefault(session_id, _Session())
+            state.last = last if state.last is None else max(state.last, last)
+
+    def _occupy(self, session_id: str, seq: int | None) -> Received:
+        """A message that takes its slot without being passed on (our own, or one shown before)."""
         state = self._sessions.get(session_id)
         if not seq or state is None or state.last is None or seq <= state.last:
-            # Unknown session: do not guess a watermark from our own message, or pushes of earlier messages
-            # (the other side's, still in flight) would look "late".
+            # Unknown session: do not guess a watermark from a message not passed on, or pushes of earlier
+            # messages (the other side's, still in flight) would look "late".
             return Received([])
         if seq == state.last + 1:
             state.last = seq
             return Received(self._drain(state))
-        state.held[seq] = None
+        state.held.setdefault(seq, None)  # a held message of that slot stays held (a repeat of it came)
         return Received([], gap=True)
+
+    def waiting(self, session_id: Any, seq: Any) -> bool:
+        """Whether a message of that slot is held back, not yet passed on."""
+        state = self._sessions.get(session_id)
+        return state is not None and state.held.get(seq) is not None
 
     def release(self, session_id: str) -> list[Message]:
         """Give up on a gap that sync could not fill: pass the held messages on in order, skipping the hole."""

@@ -286,10 +286,12 @@ class WebSocketClient(_ClientBase):
             self.disconnect()
         finally:
             self._closed = True
+            # Callbacks first, while the loop still runs: what waits for them (recording a message as shown)
+            # hops back to the loop.
+            self._dispatcher.close(5)
             self._loop.call_soon_threadsafe(self._loop.stop)
             if threading.current_thread() is not self._thread:
                 self._thread.join(5)
-            self._dispatcher.close(5)
             self._core.close()
 
     def __enter__(self) -> WebSocketClient:

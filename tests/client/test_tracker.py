@@ -99,3 +99,33 @@ def test_forgotten_old_id_behind_the_watermark_is_passed_on_not_lost() -> None:
         t.receive(msg(n, n))
     r = t.receive(msg(1, 1))  # id 1 fell out of the window
     assert ids(r.deliver) == [1]
+
+
+def test_a_repeat_of_a_message_shown_before_fills_its_slot() -> None:
+    """After a restart the dedup memory may know ids past the watermark: their repeats release what waits."""
+    t = SequenceTracker()
+    t.restore([5, 6], {"s1": 4})
+    held = t.receive(msg(8, 8))
+    assert held.gap and held.deliver == []
+    assert t.receive(msg(5, 5)).duplicate
+    assert t.receive(msg(7, 7)).deliver == []  # 6 is still missing
+    again = t.receive(msg(6, 6))
+    assert again.duplicate and ids(again.deliver) == [7, 8]
+    assert t.last("s1") == 8 and not t.has_gap("s1")
+
+
+def test_a_repeat_of_a_held_message_keeps_it_held() -> None:
+    t = SequenceTracker()
+    t.baseline("s1", 0)
+    t.receive(msg(3, 3))
+    assert t.receive(msg(3, 3)).duplicate and t.waiting("s1", 3)
+    assert t.receive(msg(2, 2)).gap
+    assert ids(t.receive(msg(1, 1)).deliver) == [1, 2, 3]
+
+
+def test_restored_watermarks_hold_a_live_push_until_the_backlog_arrives() -> None:
+    t = SequenceTracker()
+    t.restore([94], {"s1": 94})
+    assert t.receive(msg(99, 99)).gap
+    assert [ids(t.receive(msg(i, i)).deliver) for i in (95, 96, 97, 98)] == [[95], [96], [97], [98, 99]]
+    assert t.receive(msg(94, 94)).duplicate
