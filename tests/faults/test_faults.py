@@ -5,8 +5,11 @@ few scenarios with fewer conversations. Service logs are under each test's temp 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import logging
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,23 @@ from tests.faults.servers import MariaDB
 from tests.faults.table import render
 
 pytestmark = pytest.mark.timeout(600)
+
+
+@contextlib.contextmanager
+def client_log(path: Path) -> Iterator[None]:
+    """The SDK's own account (``client.*`` at INFO) beside the services' logs: why a device missed something."""
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("client")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        handler.close()
 
 
 async def run_scenario(scenario: Scenario, mode: Mode, mariadb: MariaDB, nats: NatsServer, database_url: str,
@@ -44,7 +64,8 @@ async def run_scenario(scenario: Scenario, mode: Mode, mariadb: MariaDB, nats: N
 @pytest.mark.parametrize("scenario", current_mode().scenarios, ids=lambda s: s.slug)
 async def test_delivery_under_fault(scenario: Scenario, mode: Mode, mariadb_alive: MariaDB, nats: NatsServer,
                                     database_url: str, tmp_path: Path, verdicts: list[Verdict]) -> None:
-    verdict = await run_scenario(scenario, mode, mariadb_alive, nats, database_url, tmp_path)
+    with client_log(tmp_path / "clients.log"):
+        verdict = await run_scenario(scenario, mode, mariadb_alive, nats, database_url, tmp_path)
     verdicts.append(verdict)
     print("\n" + render([verdict], mode) + f"\nlogs: {tmp_path}")
     counts = {"lost": verdict.lost, "duplicates": verdict.duplicates, "order": verdict.order_violations,
