@@ -22,12 +22,24 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import Protocol
 
 from switchboard.deployment import Deployment
-from tests.faults.driver import Traffic
+from tests.faults.driver import Conversation, Device
 from tests.faults.records import DeviceRecord
 
 Note = Callable[[str, str], None]  # (kind, text): one offender, for the failure message
+
+
+class Observed(Protocol):
+    """What the verdict reads from the traffic (:class:`tests.faults.driver.Traffic`, or a fake in tests)."""
+
+    conversations: list[Conversation]
+
+    @property
+    def devices(self) -> list[Device]: ...
+
+    def pending(self) -> int: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +89,7 @@ class Verdict:
         return self.pending == 0 and self.lost == 0 and self.receipts_lost == 0
 
 
-def judge(scenario: str, traffic: Traffic, db: DatabaseView, fault_end: float, limit: int = 8) -> Verdict:
+def judge(scenario: str, traffic: Observed, db: DatabaseView, fault_end: float, limit: int = 8) -> Verdict:
     """Compute the verdict; ``details`` names the first ``limit`` offenders of each kind."""
     verdict = Verdict(scenario, pending=traffic.pending())
     records = [device.record for device in traffic.devices]
@@ -116,7 +128,7 @@ def judge(scenario: str, traffic: Traffic, db: DatabaseView, fault_end: float, l
         verdict.duplicates += _duplicates(record, shown_ids[record.device_id], detail)
         verdict.order_violations += _order_violations(record, detail)
         verdict.receipts_lost += _receipts_lost(record, db, detail)
-    verdict.recovery = _recovery(traffic, devices_of_session, fault_end)
+    verdict.recovery = _recovery(devices_of_session, fault_end)
     verdict.details += [f"{kind}: {count - limit} more" for kind, count in notes.items() if count > limit]
     return verdict
 
@@ -157,7 +169,7 @@ def _receipts_lost(record: DeviceRecord, db: DatabaseView, detail: Note) -> int:
     return lost
 
 
-def _recovery(traffic: Traffic, devices_of_session: dict[str, list[DeviceRecord]], fault_end: float) -> float:
+def _recovery(devices_of_session: dict[str, list[DeviceRecord]], fault_end: float) -> float:
     records = [r for rs in devices_of_session.values() for r in rs]
     sent_at = {sent.text: sent.at for r in records for sent in r.sent.values()}
     worst = 0.0
@@ -173,7 +185,7 @@ def _recovery(traffic: Traffic, devices_of_session: dict[str, list[DeviceRecord]
     return worst
 
 
-async def settle(scenario: str, traffic: Traffic, system: Deployment, fault_end: float,
+async def settle(scenario: str, traffic: Observed, system: Deployment, fault_end: float,
                  timeout: float) -> Verdict:
     """With traffic stopped, wait (bounded) until nothing more can change, then give the verdict."""
     deadline = time.monotonic() + timeout
