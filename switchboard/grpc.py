@@ -112,7 +112,8 @@ class GrpcServer:
         self._server = server
         return self.port
 
-    async def stop(self, grace: float = 5.0) -> None:
+    async def stop(self, grace: float = 3.0) -> None:
+        """In-flight calls get ``grace`` seconds (they take milliseconds): a SIGTERM must end a service within 10 s."""
         if self._server is not None:
             await self.health.enter_graceful_shutdown()
             await self._server.stop(grace)
