@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pymysql
@@ -142,7 +142,7 @@ def running(mysql_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture
-def start_up(mysql_url: str, tmp_path: Path) -> Iterator[type[Up]]:
+def start_up(mysql_url: str, tmp_path: Path) -> Iterator[Callable[..., Up]]:
     started: list[Up] = []
 
     def start(env: dict[str, str] | None = None) -> Up:
@@ -150,7 +150,7 @@ def start_up(mysql_url: str, tmp_path: Path) -> Iterator[type[Up]]:
         started.append(up)
         return up
 
-    yield start  # type: ignore[misc]
+    yield start
     for up in started:
         up.kill_all()
 
