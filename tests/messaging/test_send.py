@@ -195,18 +195,6 @@ async def test_new_message_reaches_every_participant_and_the_jetstream_inbox(mes
     assert stored.headers["Nats-Msg-Id"] == f"m{reply.message.id}u{agent}"
 
 
-async def test_a_duplicate_is_not_published_again(messaging: Messaging) -> None:
-    session, customer, agent = await messaging.session()
-    events = await messaging.subscriber()
-    await events.watch(agent)
-    await messaging.send(session.session_id, customer, client_msg_id="dup-evt")
-    await eventually(lambda: events.of(agent, "new_message"))
-    assert (await messaging.send(session.session_id, customer, client_msg_id="dup-evt")).duplicate
-    marker = await messaging.send(session.session_id, customer, client_msg_id="after-dup")
-    await eventually(lambda: len(events.of(agent, "new_message")) == 2)
-    assert [e["data"]["id"] for e in events.of(agent, "new_message")][-1] == marker.message.id
-
-
 async def test_system_message_goes_to_the_users_latest_open_session(messaging: Messaging) -> None:
     older, customer, _ = await messaging.session()
     latest = (await messaging.stub.OpenSession(messaging_pb2.OpenSessionRequest(user_id=customer))).session
