@@ -17,6 +17,8 @@ from nats.aio.subscription import Subscription
 
 log = logging.getLogger(__name__)
 
+DRAIN_TIMEOUT_SECONDS = 3
+
 
 class Subjects:
     """The subject (and stream) names of one deployment."""
@@ -87,8 +89,9 @@ async def connect(url: str, name: str, on_reconnected: Callable[[], Awaitable[No
         if on_reconnected is not None:
             await on_reconnected()
 
+    # A bounded drain: a service stopping while NATS hangs must still exit within its shutdown budget.
     return await nats.connect(
-        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, drain_timeout=DRAIN_TIMEOUT_SECONDS,
         error_cb=on_error, disconnected_cb=on_disconnected, reconnected_cb=reconnected,
     )
 
