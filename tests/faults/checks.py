@@ -47,6 +47,7 @@ class Stored:
     session_id: str
     from_user_id: int
     status: str
+    client_msg_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,9 +57,9 @@ class DatabaseView:
 
     @classmethod
     async def read(cls, system: Deployment) -> DatabaseView:
-        messages = await system.query("SELECT id, session_id, from_user_id, status FROM chat_messages")
+        messages = await system.query("SELECT id, session_id, from_user_id, status, client_msg_id FROM chat_messages")
         undelivered = await system.query("SELECT user_id, message_id FROM offline_messages WHERE NOT delivered")
-        return cls({int(i): Stored(s, int(u), st) for i, s, u, st in messages},
+        return cls({int(i): Stored(s, int(u), st, c) for i, s, u, st, c in messages},
                    {(int(u), int(m)) for u, m in undelivered})
 
 
@@ -73,15 +74,17 @@ class Verdict:
     receipts_lost: int = 0
     recovery: float = math.inf
     pending: int = 0  # still in some outbox after the settle period
+    commit: str = ""  # the code the scenario ran (others commit while the suite runs)
     details: list[str] = dataclasses.field(default_factory=list)
 
     COLUMNS = ("scenario", "sent", "acknowledged", "lost", "duplicates shown", "order violations",
-               "receipts lost", "recovery s", "unacked")
+               "receipts lost", "recovery s", "unacked", "commit")
 
     def row(self) -> tuple[str, ...]:
         recovery = "∞" if math.isinf(self.recovery) else f"{self.recovery:.1f}"
         return (self.scenario, str(self.sent), str(self.acked), str(self.lost), str(self.duplicates),
-                str(self.order_violations), str(self.receipts_lost), recovery, str(self.sent - self.acked))
+                str(self.order_violations), str(self.receipts_lost), recovery, str(self.sent - self.acked),
+                self.commit)
 
     @property
     def settled(self) -> bool:
@@ -125,12 +128,23 @@ def judge(scenario: str, traffic: Observed, db: DatabaseView, fault_end: float, 
                 last = " (the session's last message)" if is_last else ""
                 detail("lost", f"message {ack.message_id} seq {ack.sequence} from {record.device_id} never shown on "
                                f"{', '.join(missing)}{last}")
+        _unacked(record, db, detail)
         verdict.duplicates += _duplicates(record, shown_ids[record.device_id], detail)
         verdict.order_violations += _order_violations(record, detail)
         verdict.receipts_lost += _receipts_lost(record, db, detail)
     verdict.recovery = _recovery(devices_of_session, fault_end)
     verdict.details += [f"{kind}: {count - limit} more" for kind, count in notes.items() if count > limit]
     return verdict
+
+
+def _unacked(record: DeviceRecord, db: DatabaseView, detail: Note) -> None:
+    """Not a failure by the issue's definition, but worth a line: refused for good, or stored and never
+    acknowledged (the client lost track of an ack it should have got on a retry)."""
+    stored = {s.client_msg_id: m for m, s in db.messages.items() if s.from_user_id == record.user_id}
+    for client_msg_id in set(record.sent) - set(record.acked):
+        fate = ("refused for good" if client_msg_id in record.failed
+                else f"stored as message {stored[client_msg_id]}" if client_msg_id in stored else "not stored")
+        detail("unacked", f"{client_msg_id} from {record.device_id}: {fate}")
 
 
 def _duplicates(record: DeviceRecord, counts: Counter[int], detail: Note) -> int:

@@ -17,6 +17,7 @@ import dataclasses
 import inspect
 import os
 import random
+import signal
 import sys
 import time
 import uuid
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from client import AsyncWebSocketClient, QueueFullError
+from protos.messaging_pb2 import OpenSessionRequest
 from switchboard.deployment import Deployment
 from switchboard.runner import ManagedProcess
 from tests.faults.records import DeviceRecord, Recorder
@@ -113,15 +115,18 @@ class RemoteDevice:
     can be the client process dying with messages in its outbox. Its record is replayed from the journal
     the child writes; a restart keeps the device id, the outbox file and the journal."""
 
-    def __init__(self, system: Deployment, user_id: int, urls: list[str], workdir: Path, interval: float) -> None:
+    def __init__(self, system: Deployment, user_id: int, session_id: str, urls: list[str], workdir: Path,
+                 interval: float) -> None:
         self.user_id, self.workdir = user_id, workdir
         self.device_id = f"remote-{user_id}"
         self.journal = workdir / f"{self.device_id}.jsonl"
         self.stop_file = workdir / f"{self.device_id}.stop"
+        self.die_file = workdir / f"{self.device_id}.die"
         argv = [sys.executable, "-m", "tests.faults.remote_client", "--urls", ",".join(urls),
                 "--user-id", str(user_id), "--token", system.token(user_id, "user"), "--device-id", self.device_id,
                 "--queue", str(workdir / f"{self.device_id}.outbox.db"), "--journal", str(self.journal),
-                "--stop-file", str(self.stop_file), "--interval", str(interval)]
+                "--stop-file", str(self.stop_file), "--die-file", str(self.die_file), "--session", session_id,
+                "--interval", str(interval)]
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self.process = ManagedProcess(self.device_id, argv, env, log_path=workdir / f"{self.device_id}.log")
 
@@ -133,19 +138,25 @@ class RemoteDevice:
         record = self.record
         return len(set(record.sent) - set(record.acked) - record.failed)
 
-    async def start(self, timeout: float = 30) -> str:
-        """Start the child; return its session once it has one (it opens, or gets back, its open session)."""
+    async def start(self, timeout: float = 30) -> None:
+        """Start the child and wait until it is connected (it journals its session then)."""
         known = len(self.record.sessions)
         await self.process.start()
         deadline = time.monotonic() + timeout
         while len(self.record.sessions) <= known:
             if not self.process.running or time.monotonic() > deadline:
-                raise RuntimeError(f"{self.device_id} did not open its session; see {self.process.log_path}")
+                raise RuntimeError(f"{self.device_id} did not connect; see {self.process.log_path}")
             await asyncio.sleep(0.1)
-        return self.record.sessions[-1]
 
     async def kill(self) -> None:
         await self.process.kill()
+
+    async def die_with_full_outbox(self, timeout: float = 10) -> int:
+        """Have the child queue a burst and SIGKILL itself; return how many messages its outbox held."""
+        self.die_file.touch()
+        await self.process.wait_stopped(timeout)
+        assert self.process.proc is not None and self.process.proc.returncode == -signal.SIGKILL
+        return int(self.record.notes.get("dying", {}).get("pending", -1))
 
     def stop_sending(self) -> None:
         self.stop_file.touch()
@@ -218,11 +229,16 @@ class Traffic:
         return session_id
 
     async def _start_remote(self) -> None:
+        """The session is opened (gRPC, as a backend would) and joined before the child starts sending to it,
+        so every message it sends is owed to the agent."""
         agent = self._local(self.REMOTE_ID + 1, "agent", 1)
         await agent.connect()
-        self.remote = RemoteDevice(self.system, self.REMOTE_ID, self._urls(0), self.workdir, self.plan.interval)
-        session_id = await self.remote.start()
+        opened = await self.system.messaging_stub().OpenSession(OpenSessionRequest(user_id=self.REMOTE_ID))
+        session_id = opened.session.session_id
         await agent.client.join_session(session_id)
+        self.remote = RemoteDevice(self.system, self.REMOTE_ID, session_id, self._urls(0), self.workdir,
+                                   self.plan.interval)
+        await self.remote.start()
         self.conversations.append(Conversation(session_id, self.remote, agent))
         self._tasks.append(asyncio.create_task(keep_sending(agent, session_id, self.plan.interval, self._stop)))
 

@@ -54,6 +54,7 @@ class DeviceRecord:
     shown: list[Shown] = dataclasses.field(default_factory=list)
     failed: set[str] = dataclasses.field(default_factory=set)  # refused for good (FORBIDDEN…): not lost
     sessions: list[str] = dataclasses.field(default_factory=list)
+    notes: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # anything else, last of each kind
 
     def apply(self, kind: str, data: dict[str, Any]) -> None:
         """Add one fact (the in-process path and the journal replay share this)."""
@@ -67,6 +68,8 @@ class DeviceRecord:
             self.failed.add(data["client_msg_id"])
         elif kind == "session":
             self.sessions.append(data["session_id"])
+        else:
+            self.notes[kind] = data
 
     @classmethod
     def replay(cls, user_id: int, device_id: str, journal: Path) -> DeviceRecord:

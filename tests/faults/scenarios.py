@@ -98,10 +98,11 @@ async def terminate_and_restart(proc: ManagedProcess, pause: float) -> float:
 
 
 async def kill_client(stage: Stage) -> float:
-    """SIGKILL the customer process (its outbox holds what it had not sent), restart it on the same files."""
+    """The customer process dies by SIGKILL with a burst in its outbox; it restarts on the same files."""
     remote = stage.traffic.remote
     assert remote is not None, "this scenario needs TrafficPlan.remote_customer"
-    await remote.kill()
+    queued = await remote.die_with_full_outbox()
+    assert queued > 0, f"the outbox was empty at the kill ({queued}): the scenario would test nothing"
     await asyncio.sleep(1)
     await remote.start()
     return time.monotonic()

@@ -23,7 +23,7 @@ def commit() -> str:
 def render(verdicts: Sequence[Verdict], mode: Mode) -> str:
     plan = mode.plan
     lines = [
-        f"Fault suite, {mode.name} mode, commit {commit()}, {datetime.date.today().isoformat()}: "
+        f"Fault suite, {mode.name} mode, {datetime.date.today().isoformat()}: "
         f"{plan.pairs} conversations (+1 in the client scenario), one message per device every {plan.interval} s, "
         f"{plan.bouncers} devices reconnecting on their own, outage {mode.outage} s, "
         f"SDK edge list {'on' if url_list_supported() else 'OFF (first URL only)'}.",

@@ -19,7 +19,7 @@ from tests.faults.checks import Verdict, settle
 from tests.faults.driver import Traffic
 from tests.faults.scenarios import FaultSystem, Mode, Scenario, Stage, current_mode
 from tests.faults.servers import MariaDB
-from tests.faults.table import render
+from tests.faults.table import commit, render
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -47,6 +47,7 @@ async def run_scenario(scenario: Scenario, mode: Mode, mariadb: MariaDB, nats: N
     system = FaultSystem(database_url, nats, workdir, replicas=scenario.replicas)
     traffic = Traffic(system, dataclasses.replace(mode.plan, remote_customer=scenario.remote_customer), workdir)
     stage = Stage(system, mariadb, nats, traffic, mode.outage)
+    ran_on = commit()
     try:
         await system.start_all()
         await traffic.start()
@@ -54,7 +55,9 @@ async def run_scenario(scenario: Scenario, mode: Mode, mariadb: MariaDB, nats: N
         fault_end = await scenario.fault(stage)
         await asyncio.sleep(mode.after)
         await traffic.stop()
-        return await settle(scenario.name, traffic, system, fault_end, mode.settle)
+        verdict = await settle(scenario.name, traffic, system, fault_end, mode.settle)
+        verdict.commit = ran_on
+        return verdict
     finally:
         stage.heal()
         await traffic.close()
