@@ -12,12 +12,16 @@ Definitions (what the issue promises, per acknowledged message):
 * **recovery** — for every (session, receiving device), the time from the end of the fault until the first
   message sent after the fault's end is shown there; the worst of them. Traffic keeps flowing in both
   directions, so every session probes itself; a pair that never shows a post-fault message is ``inf``.
+* **longest silence** (reported, not asserted) — from the fault's start to that first post-fault message, the
+  longest stretch in which a receiving device showed nothing new of a session: about the outage plus the
+  recovery where nothing can take over, a heartbeat timeout or so where the client fails over to another edge.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import math
 import time
 from collections import Counter
@@ -73,17 +77,20 @@ class Verdict:
     order_violations: int = 0
     receipts_lost: int = 0
     recovery: float = math.inf
+    silence: float = math.inf  # longest time a receiving device showed nothing of a session, from the fault on
     pending: int = 0  # still in some outbox after the settle period
     commit: str = ""  # the code the scenario ran (others commit while the suite runs)
     details: list[str] = dataclasses.field(default_factory=list)
 
     COLUMNS = ("scenario", "sent", "acknowledged", "lost", "duplicates shown", "order violations",
-               "receipts lost", "recovery s", "unacked", "commit")
+               "receipts lost", "recovery s", "longest silence s", "unacked", "commit")
 
     def row(self) -> tuple[str, ...]:
-        recovery = "∞" if math.isinf(self.recovery) else f"{self.recovery:.1f}"
+        def seconds(value: float) -> str:
+            return "∞" if math.isinf(value) else f"{value:.1f}"
         return (self.scenario, str(self.sent), str(self.acked), str(self.lost), str(self.duplicates),
-                str(self.order_violations), str(self.receipts_lost), recovery, str(self.sent - self.acked),
+                str(self.order_violations), str(self.receipts_lost), seconds(self.recovery), seconds(self.silence),
+                str(self.sent - self.acked),
                 self.commit)
 
     @property
@@ -92,7 +99,7 @@ class Verdict:
         return self.pending == 0 and self.lost == 0 and self.receipts_lost == 0
 
 
-def judge(scenario: str, traffic: Observed, db: DatabaseView, fault_end: float, limit: int = 8) -> Verdict:
+def judge(scenario: str, traffic: Observed, db: DatabaseView, window: Window, limit: int = 8) -> Verdict:
     """Compute the verdict; ``details`` names the first ``limit`` offenders of each kind."""
     verdict = Verdict(scenario, pending=traffic.pending())
     records = [device.record for device in traffic.devices]
@@ -132,7 +139,7 @@ def judge(scenario: str, traffic: Observed, db: DatabaseView, fault_end: float, 
         verdict.duplicates += _duplicates(record, shown_ids[record.device_id], detail)
         verdict.order_violations += _order_violations(record, detail)
         verdict.receipts_lost += _receipts_lost(record, db, detail)
-    verdict.recovery = _recovery(devices_of_session, fault_end)
+    verdict.recovery, verdict.silence = _recovery(devices_of_session, window)
     verdict.details += [f"{kind}: {count - limit} more" for kind, count in notes.items() if count > limit]
     return verdict
 
@@ -183,28 +190,44 @@ def _receipts_lost(record: DeviceRecord, db: DatabaseView, detail: Note) -> int:
     return lost
 
 
-def _recovery(devices_of_session: dict[str, list[DeviceRecord]], fault_end: float) -> float:
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """When the fault began (the signal) and ended (component ready again, or SIGCONT)."""
+
+    start: float
+    end: float
+
+
+def _recovery(devices_of_session: dict[str, list[DeviceRecord]], window: Window) -> tuple[float, float]:
+    """(recovery, longest silence): per (session, receiving device), the wait from the fault's end for the
+    first message sent after it, and the longest stretch from the fault's start to that message in which the
+    device showed nothing new of the session; the worst of each."""
     records = [r for rs in devices_of_session.values() for r in rs]
     sent_at = {sent.text: sent.at for r in records for sent in r.sent.values()}
-    worst = 0.0
+    recovery = silence = 0.0
     for session_id, members in devices_of_session.items():
         for receiver in members:
-            expected = [at for r in members if r is not receiver
-                        for s in r.sent.values() if s.session_id == session_id and (at := s.at) >= fault_end]
+            expected = [s for r in members if r is not receiver
+                        for s in r.sent.values() if s.session_id == session_id and s.at >= window.end]
             if not expected:
                 continue  # nothing was sent to it after the fault (traffic had stopped): nothing to measure
-            firsts = [shown.at for shown in receiver.shown
-                      if shown.session_id == session_id and sent_at.get(shown.text, -math.inf) >= fault_end]
-            worst = max(worst, (min(firsts) - fault_end) if firsts else math.inf)
-    return worst
+            shown = [s for s in receiver.shown if s.session_id == session_id and s.text in sent_at]
+            firsts = [s.at for s in shown if sent_at[s.text] >= window.end]
+            if not firsts:
+                return math.inf, math.inf
+            back = min(firsts)
+            recovery = max(recovery, back - window.end)
+            moments = [window.start, *sorted(s.at for s in shown if window.start < s.at < back), back]
+            silence = max(silence, *(b - a for a, b in itertools.pairwise(moments)))
+    return recovery, silence
 
 
-async def settle(scenario: str, traffic: Observed, system: Deployment, fault_end: float,
+async def settle(scenario: str, traffic: Observed, system: Deployment, window: Window,
                  timeout: float) -> Verdict:
     """With traffic stopped, wait (bounded) until nothing more can change, then give the verdict."""
     deadline = time.monotonic() + timeout
     while True:
-        verdict = judge(scenario, traffic, await DatabaseView.read(system), fault_end)
+        verdict = judge(scenario, traffic, await DatabaseView.read(system), window)
         if verdict.settled or time.monotonic() > deadline:
             return verdict
         await asyncio.sleep(0.5)

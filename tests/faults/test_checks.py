@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from tests.faults.checks import DatabaseView, Stored, judge
+from tests.faults.checks import DatabaseView, Stored, Window, judge
 from tests.faults.driver import Conversation, Device
 from tests.faults.records import DeviceRecord
 
@@ -62,10 +62,11 @@ def test_a_clean_run_is_all_zeros_and_recovery_is_the_first_post_fault_delivery(
     traffic, customer, agent = world()
     for i, at in ((1, 1.0), (2, 5.0), (3, 12.0)):
         show(agent, i, send(customer, i, at), at + 0.5)
-    verdict = judge("x", traffic, db(1, 2, 3), fault_end=10.0)
+    verdict = judge("x", traffic, db(1, 2, 3), window=Window(8.0, 10.0))
     assert (verdict.sent, verdict.acked, verdict.lost, verdict.duplicates, verdict.order_violations,
             verdict.receipts_lost) == (3, 3, 0, 0, 0, 0)
     assert verdict.recovery == 2.5 and verdict.settled
+    assert verdict.silence == 12.5 - 8.0  # from the fault's start to the first show after it
 
 
 def test_acked_but_not_shown_is_lost_unacked_is_not() -> None:
@@ -73,7 +74,7 @@ def test_acked_but_not_shown_is_lost_unacked_is_not() -> None:
     show(agent, 1, send(customer, 1, 1.0), 1.5)
     send(customer, 2, 2.0)  # acked, never shown: lost
     send(customer, 3, 3.0, acked=False)  # never acked: not lost, still pending
-    verdict = judge("x", traffic, db(1, 2), fault_end=0.0)
+    verdict = judge("x", traffic, db(1, 2), window=Window(0.0, 0.0))
     assert (verdict.sent, verdict.acked, verdict.lost, verdict.pending) == (3, 2, 1, 1)
     assert "never shown on a (the session's last message)" in verdict.details[0]
 
@@ -81,7 +82,7 @@ def test_acked_but_not_shown_is_lost_unacked_is_not() -> None:
 def test_acked_but_not_stored_is_lost() -> None:
     traffic, customer, agent = world()
     show(agent, 1, send(customer, 1, 1.0), 1.5)
-    assert judge("x", traffic, db(), fault_end=0.0).lost == 1
+    assert judge("x", traffic, db(), window=Window(0.0, 0.0)).lost == 1
 
 
 def test_a_repeat_is_a_duplicate_and_a_step_back_is_an_order_violation() -> None:
@@ -89,7 +90,7 @@ def test_a_repeat_is_a_duplicate_and_a_step_back_is_an_order_violation() -> None
     texts = {i: send(customer, i, float(i)) for i in (1, 2, 3)}
     for i in (1, 3, 3, 2):
         show(agent, i, texts[i], 5.0)
-    verdict = judge("x", traffic, db(1, 2, 3), fault_end=0.0)
+    verdict = judge("x", traffic, db(1, 2, 3), window=Window(0.0, 0.0))
     assert (verdict.duplicates, verdict.order_violations, verdict.lost) == (1, 1, 0)
 
 
@@ -97,12 +98,12 @@ def test_a_shown_message_whose_receipt_never_landed_is_a_lost_receipt() -> None:
     traffic, customer, agent = world()
     show(agent, 1, send(customer, 1, 1.0), 1.5)
     show(agent, 2, send(customer, 2, 2.0), 2.5)
-    assert judge("x", traffic, db(1, 2, status="sent"), fault_end=0.0).receipts_lost == 2
-    assert judge("x", traffic, db(1, 2, undelivered=(2,)), fault_end=0.0).receipts_lost == 1
+    assert judge("x", traffic, db(1, 2, status="sent"), window=Window(0.0, 0.0)).receipts_lost == 2
+    assert judge("x", traffic, db(1, 2, undelivered=(2,)), window=Window(0.0, 0.0)).receipts_lost == 1
 
 
 def test_a_device_that_never_shows_a_post_fault_message_never_recovered() -> None:
     traffic, customer, agent = world()
     show(agent, 1, send(customer, 1, 1.0), 1.5)
     send(customer, 2, 11.0)
-    assert math.isinf(judge("x", traffic, db(1, 2), fault_end=10.0).recovery)
+    assert math.isinf(judge("x", traffic, db(1, 2), window=Window(8.0, 10.0)).recovery)

@@ -9,13 +9,14 @@ import contextlib
 import dataclasses
 import logging
 import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from switchboard.runner import NatsServer
-from tests.faults.checks import Verdict, settle
+from tests.faults.checks import Verdict, Window, settle
 from tests.faults.driver import Traffic
 from tests.faults.scenarios import FaultSystem, Mode, Scenario, Stage, current_mode
 from tests.faults.servers import MariaDB
@@ -52,10 +53,11 @@ async def run_scenario(scenario: Scenario, mode: Mode, mariadb: MariaDB, nats: N
         await system.start_all()
         await traffic.start()
         await asyncio.sleep(mode.warmup)
-        fault_end = await scenario.fault(stage)
+        start = time.monotonic()
+        window = Window(start, await scenario.fault(stage))
         await asyncio.sleep(mode.after)
         await traffic.stop()
-        verdict = await settle(scenario.name, traffic, system, fault_end, mode.settle)
+        verdict = await settle(scenario.name, traffic, system, window, mode.settle)
         verdict.commit = ran_on
         return verdict
     finally:
