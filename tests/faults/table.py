@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,9 +14,12 @@ from tests.faults.scenarios import Mode
 
 
 def commit() -> str:
-    """The commit the run measured, marked ``+dirty`` when the working tree differs from it."""
+    """The commit the run measured, marked ``+dirty`` when the working tree differs from it. An exported tree
+    (``git archive``, no ``.git``) names its commit in ``SWITCHBOARD_FAULTS_COMMIT``."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False).stdout.strip()
+    if not (REPO / ".git").exists():
+        return os.environ.get("SWITCHBOARD_FAULTS_COMMIT", "?")
     return git("rev-parse", "--short", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no")
                                                   else "")
 
