@@ -39,8 +39,7 @@ async def mariadb(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Mar
     server.install()
     await server.start()
     yield server
-    await server.resume()
-    await server.stop(timeout=30)
+    await server.stop()
 
 
 @pytest.fixture

@@ -148,9 +148,6 @@ class RemoteDevice:
                 raise RuntimeError(f"{self.device_id} did not connect; see {self.process.log_path}")
             await asyncio.sleep(0.1)
 
-    async def kill(self) -> None:
-        await self.process.kill()
-
     async def die_with_full_outbox(self, timeout: float = 10) -> int:
         """Have the child queue a burst and SIGKILL itself; return how many messages its outbox held."""
         self.die_file.touch()

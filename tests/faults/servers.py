@@ -59,14 +59,15 @@ class MariaDB(ManagedProcess):
         await super().start()
         await wait_for_port("127.0.0.1", self.port, 60, self.proc)
 
-    async def hang(self) -> None:
-        self.signal(signal.SIGSTOP)
-
     async def resume(self) -> None:
         self.signal(signal.SIGCONT)
 
     async def kill(self) -> None:
         """SIGKILL and wait, so the port is free for the restart (InnoDB recovers at the next start)."""
-        self.signal(signal.SIGCONT)  # a stopped process dies on SIGKILL too, but be explicit about intent
         await super().kill()
         await asyncio.sleep(0.2)
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (a hung server is resumed first, or it would not act on it), SIGKILL after ``timeout``."""
+        await self.resume()
+        await super().stop(timeout)
