@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from switchboard.contract.schema import HISTORY_MAX_LIMIT
+
 
 @dataclasses.dataclass
 class ClientConfig:
@@ -22,6 +24,6 @@ class ClientConfig:
     connect_timeout: float = 10.0  # socket.io connect handshake
     auto_ack_delivered: bool = True
     gap_timeout: float = 1.0  # how long a held-back message waits for its predecessor's push before sync
-    sync_limit: int = 200
+    sync_limit: int = HISTORY_MAX_LIMIT  # the contract's largest sync page
     transports: list[str] = dataclasses.field(default_factory=lambda: ["websocket"])
     permanent_error_codes: frozenset[str] = frozenset({"FORBIDDEN", "INVALID_ARGUMENT", "NOT_FOUND"})

@@ -23,10 +23,9 @@ from client.connection import Connection
 from client.errors import ClientClosedError, ConnectionLostError, NotConnectedError, error_from_reply
 from client.rpc import receipt_body
 from client.runtime import Runtime
+from switchboard.contract.schema import MAX_RECEIPT_IDS as MAX_BATCH  # the edge refuses longer message_ids lists
 
 log = logging.getLogger(__name__)
-
-MAX_BATCH = 500  # the edge refuses larger message_ids lists
 
 
 class DeliveredReceipts:

@@ -12,6 +12,7 @@ from client.config import ClientConfig
 from client.connection import Connection
 from client.errors import error_from_reply
 from client.tracker import SequenceTracker
+from switchboard.contract.schema import HISTORY_MAX_LIMIT as SYNC_MAX
 
 
 def receipt_body(message_id: Any, message_ids: list[Any] | None, user_id: int | None,
@@ -65,7 +66,7 @@ class Rpc:
         if after_sequence is None:
             after_sequence = 0
         return await self.request("sync", {"session_id": session_id, "after_sequence": after_sequence,
-                                           "limit": min(limit, 200)}, timeout)
+                                           "limit": min(limit, SYNC_MAX)}, timeout)
 
     async def send_delivered(self, message_id: Any = None, user_id: int | None = None,
                              message_ids: list[Any] | None = None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Literal
 
 import jwt
 
+from switchboard.contract.fields import MAX_ID, ascii_int
 from switchboard.errors import Unauthenticated
 
 Role = Literal["user", "agent", "admin"]
@@ -29,20 +30,26 @@ class TokenVerifier:
             self._key, self._algorithms = secret, ["HS256"]
 
     def verify(self, token: object) -> Identity:
+        return self.verify_until(token)[0]
+
+    def verify_until(self, token: object) -> tuple[Identity, float]:
+        """The identity and the token's expiry (``exp``, epoch seconds). Raises :class:`Unauthenticated` with
+        reason ``TOKEN_MISSING``, ``TOKEN_EXPIRED`` or ``TOKEN_INVALID``."""
         if not isinstance(token, str) or not token:
-            raise Unauthenticated("a token is required")
+            raise Unauthenticated("a token is required", reason="TOKEN_MISSING")
         try:
             claims = jwt.decode(
                 token, self._key, algorithms=self._algorithms, options={"require": ["sub", "exp"]}
             )
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("token expired") from exc
+            raise Unauthenticated("token expired", reason="TOKEN_EXPIRED") from exc
         except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"invalid token: {exc}") from exc
+            raise Unauthenticated(f"invalid token: {exc}", reason="TOKEN_INVALID") from exc
         sub, role = claims.get("sub"), claims.get("role", "user")
-        if not isinstance(sub, str) or not sub.isdigit() or role not in ROLES:
-            raise Unauthenticated("token claims must carry sub (a user id) and a known role")
-        return Identity(user_id=int(sub), role=role)
+        user_id = ascii_int(sub) if isinstance(sub, str) else None  # "１２" is not a user id
+        if user_id is None or not 1 <= user_id <= MAX_ID or role not in ROLES:
+            raise Unauthenticated("token claims must carry sub (a user id) and a known role", reason="TOKEN_INVALID")
+        return Identity(user_id=user_id, role=role), float(claims["exp"])
 
 
 def issue_token(user_id: int, role: Role, secret: str, ttl_seconds: int = 24 * 3600) -> str:

@@ -27,9 +27,19 @@ class SwitchboardError(Exception):
 
 
 class Unauthenticated(SwitchboardError):
+    """No usable token. ``reason`` tells a client what to do: ``TOKEN_EXPIRED`` — get a fresh token and
+    ``register`` with it (the socket stays open); ``TOKEN_INVALID`` / ``TOKEN_MISSING`` — do not retry as is."""
+
     code = "UNAUTHENTICATED"
     grpc_status = grpc.StatusCode.UNAUTHENTICATED
     default_message = "a valid token is required"
+
+    def __init__(self, message: str | None = None, reason: str = "TOKEN_MISSING") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def to_reply(self) -> dict[str, Any]:
+        return {"success": False, "error": {"code": self.code, "reason": self.reason, "message": self.message}}
 
 
 class NotRegistered(SwitchboardError):
@@ -70,6 +80,14 @@ class LimitExceeded(SwitchboardError):
     default_message = "limit exceeded"
 
 
+class PayloadTooLarge(SwitchboardError):
+    """A packet larger than its event's largest legal payload (the contract's limits)."""
+
+    code = "PAYLOAD_TOO_LARGE"
+    grpc_status = grpc.StatusCode.INVALID_ARGUMENT
+    default_message = "payload too large"
+
+
 class Unavailable(SwitchboardError):
     code = "UNAVAILABLE"
     grpc_status = grpc.StatusCode.UNAVAILABLE
@@ -84,7 +102,7 @@ ERRORS_BY_CODE: dict[str, type[SwitchboardError]] = {
     cls.code: cls
     for cls in (
         Unauthenticated, NotRegistered, Forbidden, InvalidArgument, NotFound,
-        RateLimited, LimitExceeded, Unavailable, Internal,
+        RateLimited, LimitExceeded, PayloadTooLarge, Unavailable, Internal,
     )
 }
 

@@ -84,7 +84,7 @@ def serve(app: Sanic, host: str, port: int) -> None:
     app.run(sock=listen(host, port), single_process=True, access_log=False, motd=False)
 
 
-def serve_asgi(app: ASGIApp, host: str, port: int) -> None:
+def serve_asgi(app: ASGIApp, host: str, port: int, ws_max_size: int = 16 * 1024 * 1024) -> None:
     """Run an ASGI app (the edge: socket.io wrapping Sanic) under uvicorn in this process. Its lifespan events
     reach Sanic, so the app's start/stop listeners run as under Sanic's own server. The socket is bound first:
     uvicorn would run the start listeners (which touch shared state) before finding its port taken. Open sockets
@@ -92,7 +92,8 @@ def serve_asgi(app: ASGIApp, host: str, port: int) -> None:
     import uvicorn
 
     sock = listen(host, port)
-    config = uvicorn.Config(app, loop="uvloop", ws="websockets-sansio", lifespan="on", log_config=None,
+    config = uvicorn.Config(app, loop="uvloop", ws="websockets-sansio", ws_max_size=ws_max_size, lifespan="on",
+                            log_config=None,
                             access_log=False, ws_ping_interval=None, timeout_graceful_shutdown=EDGE_DRAIN_SECONDS,
                             proxy_headers=False)  # X-Forwarded-For is the edge's call (SWITCHBOARD_TRUSTED_PROXIES)
     server = uvicorn.Server(config)

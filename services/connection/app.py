@@ -1,4 +1,5 @@
-"""The edge node: Sanic serving socket.io (python-socketio's native Sanic driver) plus health and metrics."""
+"""The edge node: socket.io (python-socketio's ASGI driver, hardened in services.connection.server) in front of
+a Sanic app for health and metrics, served by uvicorn."""
 
 from __future__ import annotations
 
@@ -11,20 +12,24 @@ from prometheus_client import Gauge
 from sanic import Sanic
 
 from protos import devices_pb2, devices_pb2_grpc, messaging_pb2_grpc
-from services.connection.chat import bind_chat
 from services.connection.codec import OrjsonCodec
 from services.connection.edge import Edge
 from services.connection.fanout import Fanout
 from services.connection.heartbeats import Heartbeats
-from services.connection.lifecycle import bind_lifecycle, close_all
+from services.connection.lifecycle import client_address, close_all
+from services.connection.limits import Limits
+from services.connection.namespace import EdgeNamespace
 from services.connection.offline import push_pending_to_all
 from services.connection.registry import Registry
+from services.connection.server import EdgeServer
 from services.connection.settings import Settings, load_settings
+from services.connection.typing_relay import TypingRelay
 from services.connection.upstream import Upstream
 from switchboard import http
 from switchboard import logging as sb_logging
 from switchboard import nats as sb_nats
 from switchboard.auth import TokenVerifier
+from switchboard.contract import MAX_PACKET_BYTES
 from switchboard.errors import SwitchboardError
 from switchboard.grpc import channel, stub
 from switchboard.http import ReadinessCheck
@@ -42,12 +47,17 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
     unmaintained."""
     app = http.create_app("connection")
     origins = settings.cors_allowed_origins
-    sio = socketio.AsyncServer(
+    registry = Registry()
+    sio = EdgeServer(
+        client_address=lambda environ: client_address(environ, settings.trusted_proxy_set)[0],
+        max_connections_per_ip=settings.max_connections_per_ip,
+        register_timeout=settings.register_timeout_seconds,
+        backlog_limit=settings.socket_backlog_bytes,
+        is_registered=lambda sid: (sock := registry.get(sid)) is not None and sock.registered,
         async_mode="asgi",
         cors_allowed_origins="*" if origins == "*" else [o.strip() for o in origins.split(",")],
-        logger=False, engineio_logger=False, json=OrjsonCodec,
+        json=OrjsonCodec,
     )
-    registry = Registry()
     SOCKETS.set_function(lambda: len(registry))
     REGISTERED.set_function(registry.registered_count)
 
@@ -65,15 +75,16 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
             devices=stub(devices_pb2_grpc.DeviceServiceStub, devices_channel),
             messaging=stub(messaging_pb2_grpc.MessagingServiceStub, messaging_channel),
             nc=nc, subjects=sb_nats.Subjects(settings.nats_prefix),
+            limits=Limits(settings.rates(), settings.user_rate_multiplier),
         )
+        edge.typing = TypingRelay(nc, edge.subjects, settings.typing_relay_interval_seconds)
         edge.fanout = Fanout(nc, edge.subjects, sio, registry, edge.kick)
         edge.fanout.start()
         edge.heartbeats = Heartbeats(registry, edge.devices, settings.node_id, settings.heartbeat_flush_seconds,
                                      settings.heartbeat_timeout_seconds, edge.close)
         edge.upstream = Upstream(edge.messaging)
         edge.upstream.start()
-        bind_lifecycle(edge)
-        bind_chat(edge)
+        sio.register_namespace(EdgeNamespace(edge))
         edge.spawn(reset_node(edge), "reset-node")
         edge.heartbeats.start()
         app.ctx.edge, app.ctx.channels = edge, (devices_channel, messaging_channel)
@@ -130,4 +141,6 @@ def channel_ready(ch: grpc.aio.Channel) -> ReadinessCheck:
 def serve() -> None:
     settings = load_settings()
     sb_logging.setup("connection", settings.log_level, settings.log_format)
-    http.serve_asgi(create_app(settings), settings.bind_host, settings.edge_port)
+    # A websocket message larger than the largest legal packet is refused by uvicorn as it arrives, before it
+    # is buffered whole (its default allows 16 MiB: 40 handshake-only sockets took an edge to 1.5 GiB).
+    http.serve_asgi(create_app(settings), settings.bind_host, settings.edge_port, ws_max_size=MAX_PACKET_BYTES)

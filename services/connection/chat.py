@@ -1,129 +1,94 @@
 """Conversation events: sessions, messages, receipts, history and typing. The messaging service decides and
-stores; this module checks payloads and identity and shapes the replies of the socket.io contract."""
+stores; these methods shape its answers into the socket.io contract. Payloads arrive parsed and the caller
+authorized and rate-limited by the namespace's hook (services.connection.namespace)."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protos import messaging_pb2
-from services.connection import validation as v
-from services.connection.dispatch import bind
-from services.connection.edge import Edge, check_claimed_user
+from services.connection.edge import check_claimed_user
 from services.connection.registry import Socket
 from switchboard import events
-from switchboard.errors import Forbidden, RateLimited
-from switchboard.nats import encode
+from switchboard.auth import Identity
+from switchboard.errors import Forbidden, NotFound
 
-MAX_TEXT = 10_000
-MAX_SYNC = 200
+if TYPE_CHECKING:
+    from services.connection.edge import Edge
+
+Reply = dict[str, Any]
 
 
-def _identity(sock: Socket) -> Any:
-    assert sock.identity is not None
+def _identity(sock: Socket) -> Identity:
+    assert sock.identity is not None  # the hook lets only registered sockets through
     return sock.identity
 
 
-def take_send_token(sock: Socket, rate: float, burst: int) -> None:
-    """Token bucket per socket: a runaway client is told ``RATE_LIMITED`` instead of flooding a session."""
-    now = time.monotonic()
-    full = sock.send_tokens < 0
-    tokens = float(burst) if full else min(float(burst), sock.send_tokens + (now - sock.send_refilled) * rate)
-    sock.send_refilled = now
-    if tokens < 1:
-        sock.send_tokens = tokens
-        raise RateLimited(f"more than {rate:g} messages per second; slow down")
-    sock.send_tokens = tokens - 1
+class ConversationEvents:
+    edge: Edge
 
-
-def bind_chat(edge: Edge) -> None:
-    sio, registry, messaging = edge.sio, edge.registry, edge.messaging
-
-    async def open_session(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:
-        identity = _identity(sock)
-        if identity.role != "user":
-            raise Forbidden("only customers (role user) open sessions; agents join them")
-        reply = await messaging.OpenSession(messaging_pb2.OpenSessionRequest(user_id=identity.user_id))
+    async def on_open_session(self, sock: Socket, args: dict[str, Any]) -> Reply:
+        reply = await self.edge.messaging.OpenSession(
+            messaging_pb2.OpenSessionRequest(user_id=_identity(sock).user_id))
         return {"success": True, "session_id": reply.session.session_id, "session": events.session(reply.session)}
 
-    async def join_session(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:
-        identity = _identity(sock)
-        if identity.role not in ("agent", "admin"):
-            raise Forbidden("only agents join sessions")
-        session_id = v.string(data, "session_id")
-        reply = await messaging.AssignAgent(
-            messaging_pb2.AssignAgentRequest(session_id=session_id, agent_id=identity.user_id))
-        return {"success": True, "session_id": session_id, "session": events.session(reply.session)}
+    async def on_join_session(self, sock: Socket, args: dict[str, Any]) -> Reply:
+        reply = await self.edge.messaging.AssignAgent(
+            messaging_pb2.AssignAgentRequest(session_id=args["session_id"], agent_id=_identity(sock).user_id))
+        return {"success": True, "session_id": args["session_id"], "session": events.session(reply.session)}
 
-    async def send_message(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_send_message(self, sock: Socket, args: dict[str, Any]) -> Reply:
         identity = _identity(sock)
-        check_claimed_user(data, identity, "from_user_id", "user_id")
-        if data.get("token") and edge.verifier.verify(data["token"]) != identity:
+        check_claimed_user(args, identity, "from_user_id", "user_id")
+        if args["token"] and self.edge.verifier.verify(args["token"]) != identity:
             raise Forbidden("token does not match the registered identity")
-        role = v.string(data, "role", required=False, max_len=16) or identity.role
-        if role != identity.role:
-            raise Forbidden(f"role {role!r} does not match the token's role {identity.role!r}")
-        request = messaging_pb2.SendMessageRequest(
-            sender_id=identity.user_id, sender_role=identity.role,
-            session_id=v.string(data, "session_id"),
-            text=v.string(data, "message", max_len=MAX_TEXT),
-            message_type=v.string(data, "message_type", required=False, max_len=32, default="text"),
-            reply_to_message_id=v.integer(data, "reply_to_message_id", required=False, minimum=1),
-            client_msg_id=v.string(data, "client_msg_id", required=False, max_len=64),
+        if args["role"] and args["role"] != identity.role:
+            raise Forbidden(f"role {args['role']!r} does not match the token's role {identity.role!r}")
+        reply = await self.edge.upstream.send_message(messaging_pb2.SendMessageRequest(
+            sender_id=identity.user_id, sender_role=identity.role, session_id=args["session_id"],
+            text=args["message"], message_type=args["message_type"],
+            reply_to_message_id=args["reply_to_message_id"], client_msg_id=args["client_msg_id"],
             origin_connection_id=sock.connection_id,
-        )
-        take_send_token(sock, edge.settings.send_rate_per_second, edge.settings.send_burst)
-        reply = await edge.upstream.send_message(request)
+        ))
         msg = reply.message
         return {"success": True, "message_id": msg.id, "sequence_number": msg.sequence_number,
                 "time": events.display_time(msg.time), "timestamp": msg.time, "session_id": msg.session_id,
                 "client_msg_id": msg.client_msg_id or None, "duplicate": reply.duplicate}
 
-    async def mark(sock: Socket, data: dict[str, Any], read: bool) -> dict[str, Any]:
-        identity = _identity(sock)
-        check_claimed_user(data, identity, "user_id")
-        if read and "up_to_sequence" in data:
-            reply = await messaging.MarkReadUpTo(messaging_pb2.MarkReadUpToRequest(
-                user_id=identity.user_id, session_id=v.string(data, "session_id"),
-                sequence_number=v.integer(data, "up_to_sequence", minimum=1)))
+    async def on_message_delivered(self, sock: Socket, args: dict[str, Any]) -> Reply:
+        request = self._receipt(sock, args)
+        return {"success": True, "updated": len((await self.edge.upstream.mark_delivered(request)).changes)}
+
+    async def on_message_read(self, sock: Socket, args: dict[str, Any]) -> Reply:
+        if "up_to_sequence" in args:
+            check_claimed_user(args, _identity(sock), "user_id")
+            reply = await self.edge.messaging.MarkReadUpTo(messaging_pb2.MarkReadUpToRequest(
+                user_id=_identity(sock).user_id, session_id=args["session_id"],
+                sequence_number=args["up_to_sequence"]))
         else:
-            ids = v.integers(data, "message_ids") if "message_ids" in data else [
-                v.integer(data, "message_id", minimum=1)]
-            request = messaging_pb2.MarkMessagesRequest(user_id=identity.user_id, message_ids=ids)
-            reply = await (messaging.MarkRead(request) if read else edge.upstream.mark_delivered(request))
+            reply = await self.edge.messaging.MarkRead(self._receipt(sock, args))
         return {"success": True, "updated": len(reply.changes)}
 
-    async def message_delivered(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:
-        return await mark(sock, data, read=False)
-
-    async def message_read(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:
-        return await mark(sock, data, read=True)
-
-    async def sync(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _receipt(sock: Socket, args: dict[str, Any]) -> messaging_pb2.MarkMessagesRequest:
         identity = _identity(sock)
-        page = await messaging.SyncHistory(messaging_pb2.SyncHistoryRequest(
-            user_id=identity.user_id, session_id=v.string(data, "session_id"),
-            after_sequence=v.integer(data, "after_sequence", required=False),
-            limit=v.integer(data, "limit", required=False, minimum=1, maximum=MAX_SYNC, default=50)))
+        check_claimed_user(args, identity, "user_id")
+        ids = args["message_ids"] if "message_ids" in args else [args["message_id"]]
+        return messaging_pb2.MarkMessagesRequest(user_id=identity.user_id, message_ids=ids)
+
+    async def on_sync(self, sock: Socket, args: dict[str, Any]) -> Reply:
+        page = await self.edge.messaging.SyncHistory(messaging_pb2.SyncHistoryRequest(
+            user_id=_identity(sock).user_id, session_id=args["session_id"],
+            after_sequence=args["after_sequence"], limit=args["limit"]))
         return {"success": True, "messages": [events.new_message(m) for m in page.messages],
                 "has_more": page.has_more}
 
-    async def typing(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:
-        identity = _identity(sock)
-        session_id = v.string(data, "session_id")
-        is_typing = v.boolean(data, "is_typing", default=True)
-        session = (await messaging.GetSession(messaging_pb2.GetSessionRequest(session_id=session_id))).session
+    async def on_typing(self, sock: Socket, args: dict[str, Any]) -> Reply:
+        identity, session_id = _identity(sock), args["session_id"]
+        session = (await self.edge.messaging.GetSession(
+            messaging_pb2.GetSessionRequest(session_id=session_id))).session
         participants = {session.user_id, session.agent_id} - {0}
-        if identity.user_id not in participants:
-            raise Forbidden("not a participant of this session")
-        payload = {"session_id": session_id, "user_id": identity.user_id, "is_typing": is_typing}
-        for other in participants - {identity.user_id}:
-            await edge.nc.publish(edge.subjects.user(other), encode("typing", payload))
+        if identity.user_id not in participants:  # not yours = does not exist
+            raise NotFound(f"session {session_id} not found")
+        self.edge.typing.note(sock, session_id, args["is_typing"], tuple(participants - {identity.user_id}))
         return {"success": True}
-
-    for name, handler in (
-        ("open_session", open_session), ("join_session", join_session), ("send_message", send_message),
-        ("message_delivered", message_delivered), ("message_read", message_read), ("sync", sync),
-        ("typing", typing),
-    ):
-        bind(sio, registry, name, handler)

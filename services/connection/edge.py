@@ -8,11 +8,12 @@ import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-import socketio
 from nats.aio.client import Client
 
 from protos import devices_pb2, devices_pb2_grpc, messaging_pb2_grpc
+from services.connection.limits import Limits
 from services.connection.registry import Registry, Socket
+from services.connection.server import EdgeServer
 from services.connection.settings import Settings
 from switchboard.auth import Identity, TokenVerifier
 from switchboard.errors import Forbidden, SwitchboardError
@@ -21,6 +22,7 @@ from switchboard.nats import Subjects
 if TYPE_CHECKING:
     from services.connection.fanout import Fanout
     from services.connection.heartbeats import Heartbeats
+    from services.connection.typing_relay import TypingRelay
     from services.connection.upstream import Upstream
 
 log = logging.getLogger(__name__)
@@ -29,17 +31,19 @@ log = logging.getLogger(__name__)
 @dataclasses.dataclass(eq=False)
 class Edge:
     settings: Settings
-    sio: socketio.AsyncServer
+    sio: EdgeServer
     registry: Registry
     verifier: TokenVerifier
     devices: devices_pb2_grpc.DeviceServiceStub
     messaging: messaging_pb2_grpc.MessagingServiceStub
     nc: Client
     subjects: Subjects
+    limits: Limits
     # Built right after the edge, because they call back into it (kick, close).
     fanout: Fanout = dataclasses.field(init=False)
     heartbeats: Heartbeats = dataclasses.field(init=False)
     upstream: Upstream = dataclasses.field(init=False)
+    typing: TypingRelay = dataclasses.field(init=False)
     _tasks: set[asyncio.Task[Any]] = dataclasses.field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
@@ -49,7 +53,8 @@ class Edge:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self, sock: Socket) -> None:
-        await self.sio.disconnect(sock.sid)
+        """Close the socket's connection (engine.io), so the client cannot carry on in it."""
+        await self.sio.close_socket(sock.sid)
 
     async def kick(self, sock: Socket, reason: str) -> None:
         await self.sio.emit("kicked", {"device_id": sock.device_id, "reason": reason}, to=sock.sid)
@@ -66,11 +71,9 @@ class Edge:
             log.warning("unregister failed", extra={"connection_id": sock.connection_id, "error": exc.message})
 
 
-def check_claimed_user(data: dict[str, Any], identity: Identity, *fields: str) -> None:
+def check_claimed_user(args: dict[str, Any], identity: Identity, *fields: str) -> None:
     """Identity comes from the token; a user id the client typed must agree with it, or the event is refused."""
     for field in fields:
-        claimed = data.get(field)
-        if claimed is None or claimed == "":
-            continue
-        if str(claimed) != str(identity.user_id):
+        claimed = args.get(field)
+        if claimed and claimed != identity.user_id:
             raise Forbidden(f"{field} does not match the authenticated user")

@@ -1,22 +1,29 @@
-"""Connection lifecycle events: connect, register, heartbeat, disconnect, and the caller's own devices."""
+"""Connection lifecycle events: connect, register (and token refresh), heartbeat, disconnect, and the caller's own
+devices. Methods of the namespace (services.connection.namespace); payloads arrive parsed and authorized."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protos import devices_pb2
-from services.connection import validation as v
-from services.connection.dispatch import bind
-from services.connection.edge import Edge, check_claimed_user
+from services.connection.edge import check_claimed_user
 from services.connection.offline import hold_live, push_pending
 from services.connection.registry import Socket
-from switchboard.errors import Forbidden, SwitchboardError
+from switchboard.auth import Identity
+from switchboard.contract import RPCS
+from switchboard.errors import Forbidden, NotFound, SwitchboardError, Unauthenticated
 from switchboard.time import utc_now_iso
 
+if TYPE_CHECKING:
+    from services.connection.edge import Edge
+
 log = logging.getLogger(__name__)
+
+USER_AGENT_MAX: int = RPCS["RegisterConnection"].field("user_agent").max_len
 
 
 def client_address(environ: dict[str, Any], trusted_proxies: frozenset[str]) -> tuple[str, str]:
@@ -31,56 +38,70 @@ def client_address(environ: dict[str, Any], trusted_proxies: frozenset[str]) -> 
     return peer[:45], environ.get("HTTP_USER_AGENT", "")
 
 
-def bind_lifecycle(edge: Edge) -> None:
-    sio, registry = edge.sio, edge.registry
+class LifecycleEvents:
+    """python-socketio's ``connect``/``disconnect`` calls, and the events about the socket and its device."""
 
-    @sio.on("connect")
-    async def on_connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+    edge: Edge
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        edge = self.edge
         ip, user_agent = client_address(environ, edge.settings.trusted_proxy_set)
-        sock = Socket(sid=sid, ip=ip, user_agent=user_agent)
+        sock = Socket(sid=sid, ip=ip, user_agent=user_agent[:USER_AGENT_MAX])
         token = auth.get("token") if isinstance(auth, dict) else None
         if token:
             try:
-                sock.identity = edge.verifier.verify(token)
+                self._authenticate(sock, token)
             except SwitchboardError as exc:
                 raise ConnectionRefusedError(exc.to_reply()["error"]) from None
-        registry.add(sock)
+        edge.registry.add(sock)
         # python-socketio sends its CONNECT packet after this handler returns; the spec's ``connected`` reply
         # must follow it, so it is emitted from a task.
-        edge.spawn(sio.emit("connected", {"success": True, "socket_id": sid}, to=sid), "connected")
+        edge.spawn(edge.sio.emit("connected", {"success": True, "socket_id": sid}, to=sid), "connected")
 
-    @sio.on("disconnect")
-    async def on_disconnect(sid: str, *_: Any) -> None:
-        sock, last_of_user = registry.remove(sid)
+    async def on_disconnect(self, sid: str, *_: Any) -> None:
+        edge = self.edge
+        edge.typing.forget(sid)
+        sock, last_of_user = edge.registry.remove(sid)
         if sock is None or not sock.registered:
             return
         await edge.forget_connection(sock)
         if last_of_user and sock.identity is not None:
+            edge.limits.forget_user(sock.identity.user_id)
             await edge.fanout.unwatch(sock.identity.user_id)
 
-    async def register(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:
-        claimed_user_id = v.integer(data, "user_id", minimum=1)
-        device_id = v.string(data, "device_id")
-        connection_id = v.string(data, "connection_id", required=False) or sock.connection_id or str(uuid.uuid4())
-        info = v.mapping(data, "device_info")
-        device_info = devices_pb2.DeviceInfo(**{
-            field: v.string(info, field, required=False, max_len=255 if field == "device_name" else 100)
-            for field in ("device_name", "device_type", "platform", "browser", "os_version", "app_version")
-        })
-        token = data.get("token")
-        identity = edge.verifier.verify(token) if token or sock.identity is None else sock.identity
-        check_claimed_user({"user_id": claimed_user_id}, identity, "user_id")
-        if sock.registered and sock.identity != identity:
-            raise Forbidden("this socket is registered to another user")
+    def _authenticate(self, sock: Socket, token: str) -> Identity:
+        """Verify ``token`` and make it the socket's identity until it expires."""
+        identity, expires = self.edge.verifier.verify_until(token)
+        sock.identity, sock.expires_at = identity, time.monotonic() + (expires - time.time())
+        return identity
+
+    async def on_register(self, sock: Socket, args: dict[str, Any]) -> dict[str, Any]:
+        edge = self.edge
+        if args["token"]:
+            if sock.identity is not None and edge.verifier.verify(args["token"]) != sock.identity:
+                raise Forbidden("this socket belongs to another user")
+            identity = self._authenticate(sock, args["token"])
+        elif sock.identity is None:
+            raise Unauthenticated("a token is required", reason="TOKEN_MISSING")
+        elif time.monotonic() >= sock.expires_at:
+            raise Unauthenticated("token expired; register with a fresh token", reason="TOKEN_EXPIRED")
+        else:
+            identity = sock.identity
+        check_claimed_user(args, identity, "user_id")
+        if sock.registered:  # a token refresh (or a repeat): the socket stays as it is
+            return self._registered(sock)
+        device_id = args["device_id"]
+        connection_id = args["connection_id"] or str(uuid.uuid4())
         await edge.devices.RegisterDevice(devices_pb2.RegisterDeviceRequest(
-            user_id=identity.user_id, device_id=device_id, info=device_info))
+            user_id=identity.user_id, device_id=device_id, info=devices_pb2.DeviceInfo(**args["device_info"])))
         await edge.devices.RegisterConnection(devices_pb2.RegisterConnectionRequest(
             user_id=identity.user_id, connection_id=connection_id, socket_id=sock.sid, device_id=device_id,
             node_id=edge.settings.node_id, ip_address=sock.ip, user_agent=sock.user_agent))
-        if registry.get(sock.sid) is not sock:  # the socket went away while we were registering it
+        if edge.registry.get(sock.sid) is not sock:  # the socket went away while we were registering it
+            sock.connection_id = connection_id
             await edge.forget_connection(sock)
             raise Forbidden("socket disconnected during registration")
-        registry.bind(sock, identity, connection_id, device_id)
+        edge.registry.bind(sock, identity, connection_id, device_id)
         edge.heartbeats.beat(sock)
         # Subscribe before fetching the backlog: a message committed after the fetch arrives live, held until
         # the backlog is out.
@@ -90,46 +111,43 @@ def bind_lifecycle(edge: Edge) -> None:
         except BaseException:
             sock.held = None  # no backlog push follows to release them
             raise
-        edge.spawn(push_pending(sio, registry, edge.messaging, sock, edge.settings.offline_batch), "offline")
+        edge.spawn(push_pending(edge.sio, edge.registry, edge.messaging, sock, edge.settings.offline_batch),
+                   "offline")
         log.info("registered", extra={"user_id": identity.user_id, "device_id": device_id, "sid": sock.sid})
-        return {"success": True, "connection_id": connection_id, "socket_id": sock.sid,
-                "message": "连接注册成功", "heartbeat_interval": edge.settings.heartbeat_interval_seconds}
+        return self._registered(sock)
 
-    async def heartbeat(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:
-        connection_id = v.string(data, "connection_id", required=False)
-        if connection_id and connection_id != sock.connection_id:
+    def _registered(self, sock: Socket) -> dict[str, Any]:
+        return {"success": True, "connection_id": sock.connection_id, "socket_id": sock.sid,
+                "message": "连接注册成功", "heartbeat_interval": self.edge.settings.heartbeat_interval_seconds}
+
+    async def on_heartbeat(self, sock: Socket, args: dict[str, Any]) -> dict[str, Any]:
+        if args["connection_id"] and args["connection_id"] != sock.connection_id:
             raise Forbidden("connection_id is not this socket's connection")
-        edge.heartbeats.beat(sock)
+        self.edge.heartbeats.beat(sock)
         return {"success": True, "timestamp": utc_now_iso()}
 
-    async def list_devices(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_list_devices(self, sock: Socket, args: dict[str, Any]) -> dict[str, Any]:
         assert sock.identity is not None
-        reply = await edge.devices.ListDevices(devices_pb2.ListDevicesRequest(user_id=sock.identity.user_id))
+        reply = await self.edge.devices.ListDevices(devices_pb2.ListDevicesRequest(user_id=sock.identity.user_id))
         return {"success": True, "devices": [_device(d, current=d.device_id == sock.device_id)
                                              for d in reply.devices]}
 
-    async def kick_device(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_kick_device(self, sock: Socket, args: dict[str, Any]) -> dict[str, Any]:
         assert sock.identity is not None
-        device_id = v.string(data, "device_id")
-        reason = v.string(data, "reason", required=False, default="kicked by another device of this user")
-        owned = await edge.devices.ListDevices(devices_pb2.ListDevicesRequest(user_id=sock.identity.user_id))
-        if device_id not in {d.device_id for d in owned.devices}:
-            raise Forbidden("you can only kick your own devices")
-        reply = await edge.devices.KickDevice(devices_pb2.KickDeviceRequest(
-            user_id=sock.identity.user_id, device_id=device_id, reason=reason))
+        devices, user_id = self.edge.devices, sock.identity.user_id
+        owned = await devices.ListDevices(devices_pb2.ListDevicesRequest(user_id=user_id))
+        if args["device_id"] not in {d.device_id for d in owned.devices}:
+            raise NotFound("no such device among yours")  # another user's device id is not confirmed either
+        reply = await devices.KickDevice(devices_pb2.KickDeviceRequest(
+            user_id=user_id, device_id=args["device_id"],
+            reason=args["reason"] or "kicked by another device of this user"))
         return {"success": True, "connections_closed": reply.connections_closed}
 
-    async def update_push_token(sock: Socket, data: dict[str, Any]) -> dict[str, Any]:
+    async def on_update_push_token(self, sock: Socket, args: dict[str, Any]) -> dict[str, Any]:
         assert sock.identity is not None
-        await edge.devices.UpdatePushToken(devices_pb2.UpdatePushTokenRequest(
-            user_id=sock.identity.user_id, device_id=sock.device_id, push_token=v.string(data, "push_token")))
+        await self.edge.devices.UpdatePushToken(devices_pb2.UpdatePushTokenRequest(
+            user_id=sock.identity.user_id, device_id=sock.device_id, push_token=args["push_token"]))
         return {"success": True}
-
-    bind(sio, registry, "register", register, registered=False)
-    bind(sio, registry, "heartbeat", heartbeat)
-    bind(sio, registry, "list_devices", list_devices)
-    bind(sio, registry, "kick_device", kick_device)
-    bind(sio, registry, "update_push_token", update_push_token)
 
 
 def _device(d: devices_pb2.Device, current: bool) -> dict[str, Any]:

@@ -4,10 +4,12 @@ is the devices service."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections import defaultdict
 from typing import Any
 
+from services.connection.limits import Bucket
 from switchboard.auth import Identity
 from switchboard.errors import NotRegistered
 
@@ -18,13 +20,15 @@ class Socket:
     ip: str
     user_agent: str
     connected_at: float = dataclasses.field(default_factory=time.monotonic)
-    # Set by a token in the connect ``auth`` payload; ``register`` may bring it instead.
+    # Set by a token in the connect ``auth`` payload; ``register`` may bring it instead (and a fresh one later).
     identity: Identity | None = None
+    # When the identity's token expires (time.monotonic()); past it every event but ``register`` is refused.
+    expires_at: float = math.inf
     connection_id: str = ""
     device_id: str = ""
     last_beat: float = dataclasses.field(default_factory=time.monotonic)
-    send_tokens: float = -1.0  # negative: a full bucket, filled on first use
-    send_refilled: float = dataclasses.field(default_factory=time.monotonic)
+    # Rate limit buckets by rate class (services.connection.limits), made on first use.
+    buckets: dict[str, Bucket] = dataclasses.field(default_factory=dict)
     # While the socket's backlog is being pushed, live ``new_message`` events wait here (services.connection.
     # offline), so the app never sees a live message ahead of the older ones it missed. None: not holding.
     held: list[dict[str, Any]] | None = None

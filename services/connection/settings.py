@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from services.connection.limits import Rate
 from switchboard import settings
+from switchboard.contract import RATE_CLASSES
 from switchboard.settings import CommonSettings
 
 
@@ -20,13 +22,40 @@ class Settings(CommonSettings):
     # Comma-separated peer addresses whose X-Forwarded-For is believed (the load balancer).
     trusted_proxies: str = ""
     cors_allowed_origins: str = "*"
-    # Per-socket send budget: a burst, refilled at a steady rate.
+    # Per-socket budgets, one per rate class of the contract: a burst, refilled at a steady rate. A user's
+    # sockets on this node share user_rate_multiplier times each budget.
     send_rate_per_second: float = 50
     send_burst: int = 200
+    # Receipts are cheap (batched upstream) and apps that acknowledge one message at a time answer a whole
+    # offline backlog at once: the burst covers a 10,000-message backlog.
+    receipt_rate_per_second: float = 1000
+    receipt_burst: int = 10_000
+    read_rate_per_second: float = 10
+    read_burst: int = 50
+    session_rate_per_second: float = 5
+    session_burst: int = 20
+    typing_rate_per_second: float = 5
+    typing_burst: int = 20
+    control_rate_per_second: float = 2
+    control_burst: int = 20
+    user_rate_multiplier: float = 3
+    # Typing relays per (socket, session): at most one per interval; the last state within it follows at its end.
+    typing_relay_interval_seconds: float = 1.0
+    # engine.io connections from one client address on this node (0: no cap), and how long one may stay open
+    # without a registered socket.
+    max_connections_per_ip: int = 500
+    register_timeout_seconds: float = 30
+    # Bytes waiting to be written to one socket; past it the socket is dropped (a reader that stopped reading).
+    socket_backlog_bytes: int = 4 << 20
 
     @property
     def trusted_proxy_set(self) -> frozenset[str]:
         return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+
+    def rates(self) -> dict[str, Rate]:
+        """Each rate class's per-socket budget, read from the fields named after it."""
+        return {name: Rate(getattr(self, f"{name}_rate_per_second"), getattr(self, f"{name}_burst"))
+                for name in RATE_CLASSES}
 
 
 def load_settings() -> Settings:

@@ -16,22 +16,22 @@ from services.devices.metrics import CONNECTIONS_REGISTERED, KICKS, NODE_RESET_C
 from services.devices.presence import PresencePublisher
 from services.devices.settings import Settings
 from services.devices.store import Device, DeviceInfo, DeviceStore, NewConnection
+from switchboard.contract import RPCS
+from switchboard.contract.schema import DEVICE_INFO
 from switchboard.errors import InvalidArgument, Unavailable
 from switchboard.nats import Subjects, encode
 from switchboard.time import iso
 
 log = logging.getLogger(__name__)
 
-DEVICE_TYPES = frozenset({"desktop", "mobile", "web", "other"})
-# Column widths of the schema, so a too-long value is refused with its name instead of failing in MySQL.
-INFO_MAX_LENGTHS = {"device_name": 255, "platform": 100, "browser": 100, "os_version": 100, "app_version": 50}
+# Limits (column widths of the schema, list sizes) are the contract's: switchboard.contract.rpcs.
 ID_MAX_LENGTH = 255
-IP_MAX_LENGTH = 45
-USER_AGENT_MAX_LENGTH = 4096
-REASON_MAX_LENGTH = 1024
-MAX_PRESENCE_USERS = 1000
+IP_MAX_LENGTH: int = RPCS["RegisterConnection"].field("ip_address").max_len
+USER_AGENT_MAX_LENGTH: int = RPCS["RegisterConnection"].field("user_agent").max_len
+REASON_MAX_LENGTH: int = RPCS["KickDevice"].field("reason").max_len
+MAX_PRESENCE_USERS: int = RPCS["GetPresence"].field("user_ids").max_items
 # Bounds the size of the one UPDATE a flush becomes; an edge flushes every few seconds.
-MAX_TOUCH_CONNECTIONS = 10_000
+MAX_TOUCH_CONNECTIONS: int = RPCS["TouchConnections"].field("connection_ids").max_items
 KICK_PUBLISH_TIMEOUT_SECONDS = 5
 
 
@@ -50,12 +50,7 @@ def _text(value: str, field: str, max_length: int = ID_MAX_LENGTH, required: boo
 
 
 def _device_info(info: devices_pb2.DeviceInfo) -> DeviceInfo:
-    device_type = info.device_type or "other"
-    if device_type not in DEVICE_TYPES:
-        raise InvalidArgument(f"device_type must be one of {', '.join(sorted(DEVICE_TYPES))}, got {device_type!r}")
-    fields = {name: _text(getattr(info, name), name, limit, required=False)
-              for name, limit in INFO_MAX_LENGTHS.items()}
-    return DeviceInfo(device_type=device_type, **fields)
+    return DeviceInfo(**DEVICE_INFO.check(info))
 
 
 def _device_pb(device: Device) -> devices_pb2.Device:

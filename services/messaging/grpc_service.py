@@ -19,7 +19,8 @@ from services.messaging.sessions import assign_agent
 from services.messaging.settings import Settings
 from services.messaging.store import SessionRow, StatusChangeRow, Store
 from services.messaging.writer import SYSTEM, Outgoing, Stored
-from switchboard.errors import Forbidden, InvalidArgument, NotFound, SwitchboardError
+from switchboard.contract import RPCS
+from switchboard.errors import InvalidArgument, NotFound, SwitchboardError
 
 log = logging.getLogger(__name__)
 
@@ -27,66 +28,15 @@ Item = TypeVar("Item")
 Parsed = TypeVar("Parsed")
 Done = TypeVar("Done")
 
-# What a message may be; the client renders by type, the text carries the content (or its URL / JSON card).
-MESSAGE_TYPES = frozenset({"text", "image", "file", "audio", "video", "card"})
-SENDER_ROLES = frozenset({"user", "agent"})
-MAX_TEXT_CHARS = 10_000
-MAX_CLIENT_MSG_ID_CHARS = 64
-MAX_SESSION_ID_CHARS = 255
-MAX_RECEIPT_IDS = 500
-HISTORY_DEFAULT_LIMIT = 50
-HISTORY_MAX_LIMIT = 200
-
-
-def _positive(value: int, name: str) -> int:
-    if value <= 0:
-        raise InvalidArgument(f"{name} must be a positive id")
-    return value
-
-
-def _session_id(value: str) -> str:
-    if not value or len(value) > MAX_SESSION_ID_CHARS:
-        raise InvalidArgument("session_id is required")
-    return value
-
-
-def _content(text: str, message_type: str) -> tuple[str, str]:
-    if not text.strip():
-        raise InvalidArgument("text must not be empty")
-    if len(text) > MAX_TEXT_CHARS:
-        raise InvalidArgument(f"text is longer than {MAX_TEXT_CHARS} characters")
-    message_type = message_type or "text"
-    if message_type not in MESSAGE_TYPES:
-        raise InvalidArgument(f"message_type must be one of {', '.join(sorted(MESSAGE_TYPES))}")
-    return text, message_type
-
-
-def _client_msg_id(value: str, name: str) -> str | None:
-    if len(value) > MAX_CLIENT_MSG_ID_CHARS:
-        raise InvalidArgument(f"{name} is longer than {MAX_CLIENT_MSG_ID_CHARS} characters")
-    return value or None
-
-
-def _message_ids(ids: Sequence[int]) -> list[int]:
-    if len(ids) > MAX_RECEIPT_IDS:
-        raise InvalidArgument(f"at most {MAX_RECEIPT_IDS} message_ids per call")
-    for message_id in ids:
-        _positive(message_id, "message_ids")
-    return list(ids)
-
-
-def _limit(requested: int, default: int, maximum: int) -> int:
-    """0 asks for the default; more than the maximum gets the maximum (``has_more`` says there is more)."""
-    if requested < 0:
-        raise InvalidArgument("limit must not be negative")
-    return min(requested or default, maximum)
+SEND, SYSTEM_SEND, SYNC = RPCS["SendMessage"], RPCS["SendSystemMessage"], RPCS["SyncHistory"]
+RECEIPT, READ_UP_TO = RPCS["MarkRead"], RPCS["MarkReadUpTo"]
 
 
 def _participant(session: SessionRow | None, session_id: str, user_id: int) -> SessionRow:
-    if session is None:
+    """A session the user takes part in. "Not yours" and "does not exist" get the same answer, so ids cannot be
+    probed."""
+    if session is None or user_id not in session.participants:
         raise NotFound(f"session {session_id} not found")
-    if user_id not in session.participants:
-        raise Forbidden(f"user {user_id} does not take part in session {session_id}")
     return session
 
 
@@ -104,14 +54,16 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
 
     async def OpenSession(self, request: messaging_pb2.OpenSessionRequest,
                           context: grpc.aio.ServicerContext) -> messaging_pb2.SessionResponse:
-        session = await self._store.create_session(_positive(request.user_id, "user_id"))
-        log.info("session opened", extra={"session_id": session.session_id, "user_id": session.user_id})
+        (user_id,) = RPCS["OpenSession"].check(request).values()
+        session, created = await self._store.open_session(user_id)
+        if created:
+            log.info("session opened", extra={"session_id": session.session_id, "user_id": session.user_id})
         return messaging_pb2.SessionResponse(session=session_proto(session))
 
     async def AssignAgent(self, request: messaging_pb2.AssignAgentRequest,
                           context: grpc.aio.ServicerContext) -> messaging_pb2.SessionResponse:
-        session, changed = await assign_agent(
-            self._store, _session_id(request.session_id), _positive(request.agent_id, "agent_id"))
+        session_id, agent_id = RPCS["AssignAgent"].check(request).values()
+        session, changed = await assign_agent(self._store, session_id, agent_id)
         if changed:
             log.info("agent assigned", extra={"session_id": session.session_id, "agent_id": session.agent_id})
             await self._publisher.session_updated(session, reason="agent_joined")
@@ -119,7 +71,7 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
 
     async def GetSession(self, request: messaging_pb2.GetSessionRequest,
                          context: grpc.aio.ServicerContext) -> messaging_pb2.SessionResponse:
-        session = await self._store.get_session(_session_id(request.session_id))
+        session = await self._store.get_session(RPCS["GetSession"].check(request)["session_id"])
         if session is None:
             raise NotFound(f"session {request.session_id} not found")
         return messaging_pb2.SessionResponse(session=session_proto(session))
@@ -141,19 +93,19 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
 
     async def SendSystemMessage(self, request: messaging_pb2.SendSystemMessageRequest,
                                 context: grpc.aio.ServicerContext) -> messaging_pb2.SendMessageResponse:
-        text, message_type = _content(request.text, request.message_type)
-        if request.session_id:
-            session_id = _session_id(request.session_id)
-        elif request.user_id > 0:
-            session = await self._store.latest_open_session(request.user_id)
+        fields = SYSTEM_SEND.check(request)
+        session_id = fields["session_id"]
+        if not session_id and fields["user_id"]:
+            session = await self._store.latest_open_session(fields["user_id"])
             if session is None:
-                raise NotFound(f"user {request.user_id} has no open session")
+                raise NotFound(f"user {fields['user_id']} has no open session")
             session_id = session.session_id
-        else:
+        elif not session_id:
             raise InvalidArgument("session_id or user_id is required")
         outgoing = Outgoing(
-            session_id=session_id, sender_id=0, sender_role=SYSTEM, text=text, message_type=message_type,
-            reply_to_message_id=None, client_msg_id=_client_msg_id(request.idempotency_key, "idempotency_key"),
+            session_id=session_id, sender_id=0, sender_role=SYSTEM, text=fields["text"],
+            message_type=fields["message_type"], reply_to_message_id=None,
+            client_msg_id=fields["idempotency_key"] or None,
         )
         return await self._send(outgoing, "")
 
@@ -184,15 +136,13 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
 
     async def MarkRead(self, request: messaging_pb2.MarkMessagesRequest,
                        context: grpc.aio.ServicerContext) -> messaging_pb2.MarkResponse:
-        user_id, ids = _positive(request.user_id, "user_id"), _message_ids(request.message_ids)
+        user_id, ids = RECEIPT.check(request).values()
         return _mark_response(await self._receipts.read(user_id, ids))
 
     async def MarkReadUpTo(self, request: messaging_pb2.MarkReadUpToRequest,
                            context: grpc.aio.ServicerContext) -> messaging_pb2.MarkResponse:
-        user_id = _positive(request.user_id, "user_id")
-        if request.sequence_number < 0:
-            raise InvalidArgument("sequence_number must not be negative")
-        changes = await self._receipts.read_up_to(user_id, _session_id(request.session_id), request.sequence_number)
+        user_id, session_id, sequence_number = READ_UP_TO.check(request).values()
+        changes = await self._receipts.read_up_to(user_id, session_id, sequence_number)
         return _mark_response(changes)
 
     # --- reading ----------------------------------------------------------------------------------------------
@@ -200,10 +150,9 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
     async def SyncHistory(self, request: messaging_pb2.SyncHistoryRequest,
                           context: grpc.aio.ServicerContext) -> messaging_pb2.MessagesPage:
         """Messages after ``after_sequence`` in sequence order; ``next_cursor`` is the last sequence returned."""
-        user_id, session_id = _positive(request.user_id, "user_id"), _session_id(request.session_id)
-        limit = _limit(request.limit, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT)
+        user_id, session_id, after_sequence, limit = SYNC.check(request).values()
         _participant(await self._store.get_session(session_id), session_id, user_id)
-        rows = await self._store.history(session_id, max(request.after_sequence, 0), limit + 1)
+        rows = await self._store.history(session_id, after_sequence, limit + 1)
         page = rows[:limit]
         return messaging_pb2.MessagesPage(
             messages=[message_proto(m) for m in page], has_more=len(rows) > limit,
@@ -213,9 +162,9 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
                            context: grpc.aio.ServicerContext) -> messaging_pb2.MessagesPage:
         """Undelivered messages of the user, per session in sequence order. The cursor is the position in
         ``offline_messages`` (its id): pass ``next_cursor`` back as ``after_id``."""
-        user_id = _positive(request.user_id, "user_id")
-        limit = _limit(request.limit, self._settings.fetch_max_limit, self._settings.fetch_max_limit)
-        rows = await self._store.pending(user_id, max(request.after_id, 0), limit + 1)
+        user_id, requested, after_id = RPCS["FetchPending"].check(request).values()
+        limit = min(requested or self._settings.fetch_max_limit, self._settings.fetch_max_limit)
+        rows = await self._store.pending(user_id, after_id, limit + 1)
         page = rows[:limit]
         return messaging_pb2.MessagesPage(
             messages=[message_proto(p.message) for p in page], has_more=len(rows) > limit,
@@ -223,16 +172,11 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
 
 
 def _outgoing(request: messaging_pb2.SendMessageRequest) -> Outgoing:
-    if request.sender_role not in SENDER_ROLES:
-        raise InvalidArgument("sender_role must be user or agent")
-    if request.reply_to_message_id < 0:
-        raise InvalidArgument("reply_to_message_id must not be negative")
-    text, message_type = _content(request.text, request.message_type)
+    f = SEND.check(request)
     return Outgoing(
-        session_id=_session_id(request.session_id), sender_id=_positive(request.sender_id, "sender_id"),
-        sender_role=request.sender_role, text=text, message_type=message_type,
-        reply_to_message_id=request.reply_to_message_id or None,
-        client_msg_id=_client_msg_id(request.client_msg_id, "client_msg_id"),
+        session_id=f["session_id"], sender_id=f["sender_id"], sender_role=f["sender_role"], text=f["text"],
+        message_type=f["message_type"], reply_to_message_id=f["reply_to_message_id"] or None,
+        client_msg_id=f["client_msg_id"] or None,
     )
 
 
@@ -241,7 +185,8 @@ def _send_item(request: messaging_pb2.SendMessageRequest) -> Send:
 
 
 def _delivered_receipt(request: messaging_pb2.MarkMessagesRequest) -> DeliveredReceipt:
-    return DeliveredReceipt(_positive(request.user_id, "user_id"), tuple(_message_ids(request.message_ids)))
+    user_id, ids = RPCS["MarkDelivered"].check(request).values()
+    return DeliveredReceipt(user_id, tuple(ids))
 
 
 async def _each(items: Sequence[Item], parse: Callable[[Item], Parsed],

@@ -16,7 +16,7 @@ from services.messaging.publisher import Publisher
 from services.messaging.store import ReceiptTarget, StatusChangeRow, Store
 from switchboard.batching import Batcher
 from switchboard.db import Pipeline, retrying
-from switchboard.errors import Forbidden, NotFound, SwitchboardError
+from switchboard.errors import NotFound, SwitchboardError
 
 
 def received(user_id: int, message_ids: Sequence[int], targets: dict[int, ReceiptTarget]) -> list[ReceiptTarget]:
@@ -24,12 +24,11 @@ def received(user_id: int, message_ids: Sequence[int], targets: dict[int, Receip
     kept = []
     for message_id in sorted(set(message_ids)):
         target = targets.get(message_id)
-        if target is None:
+        # A message the user did not receive is answered like one that does not exist: ids cannot be probed.
+        if target is None or user_id not in target.participants:
             raise NotFound(f"message {message_id} not found")
         if target.from_user_id == user_id:
             continue
-        if user_id not in target.participants:
-            raise Forbidden(f"message {message_id} was not sent to user {user_id}")
         kept.append(target)
     return kept
 
@@ -109,10 +108,8 @@ class Receipts:
 
     async def read_up_to(self, user_id: int, session_id: str, sequence_number: int) -> list[StatusChangeRow]:
         session = await self._store.get_session(session_id)
-        if session is None:
+        if session is None or user_id not in session.participants:  # not yours = does not exist
             raise NotFound(f"session {session_id} not found")
-        if user_id not in session.participants:
-            raise Forbidden(f"user {user_id} does not take part in session {session_id}")
 
         async def work() -> list[StatusChangeRow]:
             async with self._store.pipelined() as pipeline:

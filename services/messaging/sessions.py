@@ -21,6 +21,6 @@ async def assign_agent(store: Store, session_id: str, agent_id: int) -> tuple[Se
         if session.agent_id == agent_id:
             return session, False
         if session.agent_id:
-            raise Forbidden(f"session {session_id} already has agent {session.agent_id}")
+            raise Forbidden(f"session {session_id} already has another agent")  # which one is not the caller's business
         await store.set_agent(cur, session.id, agent_id)
         return dataclasses.replace(session, agent_id=agent_id), True

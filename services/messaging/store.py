@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import aiomysql
 
 from switchboard.db import Rows, Statement, pipelined, retry_transient, retrying, transaction
+from switchboard.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +135,14 @@ def _session(row: Sequence[Any]) -> SessionRow:
 def _message(row: Sequence[Any]) -> MessageRow:
     return MessageRow(
         id=row[0], session_id=row[1], sender_role=row[2], from_user_id=row[3], to_user_id=row[4] or None,
-        text=row[5], message_type=row[6], reply_to_message_id=row[7] or None, client_msg_id=row[8],
+        text=row[5], message_type=row[6], reply_to_message_id=row[7] or None, client_msg_id=_text(row[8]),
         status=row[9], sent_at=float(row[10] or 0), sequence_number=row[11],
     )
+
+
+def _text(value: str | bytes | None) -> str | None:
+    """A binary column's value (``client_msg_id``) as the text it was stored from."""
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _placeholders(count: int, width: int = 1) -> str:
@@ -162,12 +168,28 @@ class Store:
 
     # --- sessions -------------------------------------------------------------------------------------------
 
-    async def create_session(self, user_id: int) -> SessionRow:
-        session_id = str(uuid.uuid4())
+    async def open_session(self, user_id: int) -> tuple[SessionRow, bool]:
+        """The customer's open session, created when it has none; and whether it was created. A customer has at
+        most one open session: opening again returns it, so a client looping on ``open_session`` creates one row.
+        A named lock per customer serialises concurrent opens (on any replica)."""
         async with self.pool.acquire() as conn, conn.cursor() as cur:
-            await cur.execute("INSERT INTO chat_sessions (session_id, user_id) VALUES (%s, %s)", (session_id, user_id))
-            await cur.execute(f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE id = %s", (cur.lastrowid,))
-            return _session(await cur.fetchone())
+            lock = f"sb-open-session-{user_id}"
+            await cur.execute("SELECT GET_LOCK(%s, 10)", (lock,))
+            if (await cur.fetchone())[0] != 1:
+                raise Unavailable("too many concurrent open_session calls for this user; retry")
+            try:
+                await cur.execute(
+                    f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE user_id = %s AND status = 'open'"
+                    " ORDER BY id DESC LIMIT 1", (user_id,))
+                row = await cur.fetchone()
+                if row is not None:
+                    return _session(row), False
+                await cur.execute("INSERT INTO chat_sessions (session_id, user_id) VALUES (%s, %s)",
+                                  (str(uuid.uuid4()), user_id))
+                await cur.execute(f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE id = %s", (cur.lastrowid,))
+                return _session(await cur.fetchone()), True
+            finally:
+                await cur.execute("DO RELEASE_LOCK(%s)", (lock,))
 
     async def get_session(self, session_id: str) -> SessionRow | None:
         rows = await self._execute(f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE session_id = %s", (session_id,))
@@ -205,23 +227,23 @@ class Store:
         return pipelined(self.pool)
 
     @staticmethod
-    def find_by_client_ids(keys: Iterable[tuple[int, str]]) -> Statement | None:
-        """Messages already stored under these idempotency keys (parsed by :func:`by_client_id`). The keys are
-        joined from a derived table so the column's collation decides equality (``ABC`` finds ``abc`` under
-        utf8mb4_unicode_ci, as the unique key does); each is one eq_ref lookup on the unique key."""
+    def find_by_client_ids(keys: Iterable[tuple[int, str, str]]) -> Statement | None:
+        """Messages already stored under these idempotency keys (sender, session, client_msg_id; parsed by
+        :func:`by_client_id`). The key column is binary, so equality is byte for byte (``ABC``, ``abc `` and
+        ``àbc`` are not ``abc``); each key is one eq_ref lookup on the unique key."""
         wanted = sorted(set(keys))
         if not wanted:
             return None
-        keys_table = " UNION ALL ".join(["SELECT %s AS u, %s AS c"] * len(wanted))
+        keys_table = " UNION ALL ".join(["SELECT %s AS u, %s AS s, %s AS c"] * len(wanted))
         return Statement(
-            f"SELECT w.u, w.c, {_MESSAGE_COLUMNS} FROM ({keys_table}) w"
-            " JOIN chat_messages m ON m.from_user_id = w.u AND m.client_msg_id = w.c",
+            f"SELECT w.u, w.s, w.c, {_MESSAGE_COLUMNS} FROM ({keys_table}) w JOIN chat_messages m"
+            " ON m.from_user_id = w.u AND m.session_id = w.s AND m.client_msg_id = CAST(w.c AS BINARY)",
             [v for key in wanted for v in key])
 
     @staticmethod
-    def by_client_id(rows: Rows) -> dict[tuple[int, str], MessageRow]:
+    def by_client_id(rows: Rows) -> dict[tuple[int, str, str], MessageRow]:
         """:meth:`find_by_client_ids`'s rows by the key as asked."""
-        return {(row[0], row[1]): _message(row[2:]) for row in rows}
+        return {(row[0], row[1], _text(row[2])): _message(row[3:]) for row in rows}
 
     @staticmethod
     def lock_sessions(session_ids: Iterable[str]) -> Statement | None:

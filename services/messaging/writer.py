@@ -50,8 +50,9 @@ class Outgoing:
     client_msg_id: str | None
 
     @property
-    def idempotency_key(self) -> tuple[int, str] | None:
-        return (self.sender_id, self.client_msg_id) if self.client_msg_id else None
+    def idempotency_key(self) -> tuple[int, str, str] | None:
+        """(sender, session, client_msg_id): a key repeated in another session is another message."""
+        return (self.sender_id, self.session_id, self.client_msg_id) if self.client_msg_id else None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -69,15 +70,12 @@ Outcome = Stored | SwitchboardError
 
 def check_sender(request: Outgoing, session: SessionRow | None) -> None:
     """The sender must be the session's customer (role user) or its assigned agent (role agent)."""
-    if session is None:
+    if session is None or (request.sender_role != SYSTEM and request.sender_id != (
+            session.user_id if request.sender_role == "user" else session.agent_id)):
+        # Not the sender's session and no session at all get the same answer, so session ids cannot be probed.
         raise NotFound(f"session {request.session_id} not found")
     if session.status != "open":
         raise Forbidden(f"session {request.session_id} is closed")
-    if request.sender_role == SYSTEM:
-        return
-    expected = session.user_id if request.sender_role == "user" else session.agent_id
-    if request.sender_id != expected:
-        raise Forbidden(f"user {request.sender_id} is not the {request.sender_role} of session {session.session_id}")
 
 
 def check_reply(request: Outgoing, reply_sessions: dict[int, str]) -> None:
@@ -159,7 +157,7 @@ class BatchWriter:
 
             accepted: list[int] = []
             repeats: dict[int, int] = {}  # index → index of the same key earlier in this batch
-            first_with_key: dict[tuple[int, str], int] = {}
+            first_with_key: dict[tuple[int, str, str], int] = {}
             for i, request in enumerate(requests):
                 key = request.idempotency_key
                 try:

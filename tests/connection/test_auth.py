@@ -19,13 +19,14 @@ async def test_a_bad_token_in_the_connect_auth_is_refused(system: System) -> Non
 async def test_register_with_a_bad_token_is_unauthenticated(connect: Connect) -> None:
     user = await connect(register=False)
     reply = await user.register(token="forged.token.value")
-    assert reply == {"success": False, "error": {"code": "UNAUTHENTICATED", "message": reply["error"]["message"]}}
+    assert reply == {"success": False, "error": {"code": "UNAUTHENTICATED", "reason": "TOKEN_INVALID",
+                                                 "message": reply["error"]["message"]}}
 
 
 async def test_register_with_an_expired_token_is_unauthenticated(system: System, connect: Connect) -> None:
     user = await connect(register=False)
     reply = await user.register(token=system.token(user.user_id, ttl=-10))
-    assert reply["error"]["code"] == "UNAUTHENTICATED"
+    assert (reply["error"]["code"], reply["error"]["reason"]) == ("UNAUTHENTICATED", "TOKEN_EXPIRED")
 
 
 async def test_register_as_someone_else_is_forbidden(connect: Connect) -> None:
@@ -55,20 +56,26 @@ async def test_claiming_the_agent_role_with_a_user_token_is_forbidden(connect: C
     assert reply["error"]["code"] == "FORBIDDEN"
 
 
-async def test_sending_into_someone_elses_session_is_forbidden(connect: Connect) -> None:
+async def test_someone_elses_session_looks_like_no_session(connect: Connect) -> None:
+    """Refused with the same answer as an id that does not exist, so session ids cannot be probed."""
     customer, agent, outsider = await connect("user"), await connect("agent", node=1), await connect("user")
     session_id = await open_conversation(customer, agent)
-    reply = await outsider.call("send_message", {"session_id": session_id, "message": "let me in"})
-    assert reply["error"]["code"] == "FORBIDDEN"
-    assert (await outsider.call("sync", {"session_id": session_id}))["error"]["code"] == "FORBIDDEN"
+    for event, payload in (("send_message", {"message": "let me in"}), ("sync", {}), ("typing", {})):
+        theirs = await outsider.call(event, {"session_id": session_id, **payload})
+        missing = await outsider.call(event, {"session_id": "no-such-session", **payload})
+        assert theirs["error"]["code"] == missing["error"]["code"] == "NOT_FOUND", event
+        assert theirs["error"]["message"].replace(session_id, "S") == missing["error"]["message"].replace(
+            "no-such-session", "S")
 
 
-async def test_an_outsider_cannot_acknowledge_a_message(connect: Connect) -> None:
+async def test_someone_elses_message_looks_like_no_message(connect: Connect) -> None:
     customer, agent, outsider = await connect("user"), await connect("agent", node=1), await connect("user")
     session_id = await open_conversation(customer, agent)
     ack = await customer.call("send_message", {"session_id": session_id, "message": "private"})
-    reply = await outsider.call("message_read", {"message_id": ack["message_id"]})
-    assert reply["error"]["code"] == "FORBIDDEN"
+    for event in ("message_read", "message_delivered"):
+        theirs = await outsider.call(event, {"message_id": ack["message_id"]})
+        missing = await outsider.call(event, {"message_id": 2**62})
+        assert theirs["error"]["code"] == missing["error"]["code"] == "NOT_FOUND", event
 
 
 async def test_only_customers_open_and_only_agents_join(connect: Connect) -> None:

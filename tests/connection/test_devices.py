@@ -49,11 +49,12 @@ async def test_kicking_my_phone_from_my_desktop_disconnects_only_the_phone(conne
     assert devices["phone"]["is_active"] is False and devices["phone"]["online"] is False
 
 
-async def test_kicking_another_users_device_is_forbidden(connect: Connect) -> None:
+async def test_another_users_device_cannot_be_kicked_or_probed(connect: Connect) -> None:
     victim = await connect("user", device_id="their-phone")
     attacker = await connect("user", device_id="my-phone")
     reply = await attacker.call("kick_device", {"device_id": "their-phone"})
-    assert reply["error"]["code"] == "FORBIDDEN"
+    missing = await attacker.call("kick_device", {"device_id": "nobody-has-this"})
+    assert reply["error"] == missing["error"] and reply["error"]["code"] == "NOT_FOUND"
     assert victim.sio.connected
 
 

@@ -26,7 +26,7 @@ async def test_a_send_batch_keeps_its_order_and_fails_bad_items_alone(messaging:
     ]))
     kinds = [r.WhichOneof("result") for r in reply.results]
     assert kinds == ["ok", "error", "ok", "error", "ok"]
-    assert [reply.results[i].error.code for i in (1, 3)] == ["FORBIDDEN", "INVALID_ARGUMENT"]
+    assert [reply.results[i].error.code for i in (1, 3)] == ["NOT_FOUND", "INVALID_ARGUMENT"]  # not yours = none
     stored = [reply.results[i].ok.message for i in (0, 2, 4)]
     assert [m.text for m in stored] == ["one", "two", "three"]
     assert [m.sequence_number for m in stored] == [1, 2, 3]
@@ -47,4 +47,4 @@ async def test_a_delivered_batch_answers_each_receipt(messaging: Messaging) -> N
     assert [r.WhichOneof("result") for r in reply.results] == ["ok", "error", "ok", "error"]
     assert [c.status for c in reply.results[0].ok.changes] == ["delivered"]
     assert list(reply.results[2].ok.changes) == []
-    assert [reply.results[i].error.code for i in (1, 3)] == ["FORBIDDEN", "NOT_FOUND"]
+    assert [reply.results[i].error.code for i in (1, 3)] == ["NOT_FOUND", "NOT_FOUND"]  # not yours = none

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from protos import messaging_pb2
-from switchboard.errors import Forbidden, NotFound
+from switchboard.errors import NotFound
 from tests.messaging.conftest import Messaging, new_user
 
 
@@ -28,8 +28,9 @@ async def test_sync_history_pages_in_sequence_order(messaging: Messaging) -> Non
 
 
 async def test_sync_history_is_for_participants(messaging: Messaging) -> None:
+    """Someone else's session is answered like a session that does not exist: ids cannot be probed."""
     session, _, _ = await messaging.session()
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         await messaging.stub.SyncHistory(messaging_pb2.SyncHistoryRequest(
             user_id=new_user(), session_id=session.session_id, limit=10))
     with pytest.raises(NotFound):

@@ -91,12 +91,16 @@ async def test_a_message_before_an_agent_joins_has_no_addressee(messaging: Messa
 
 async def test_only_the_sessions_participants_in_their_roles_may_send(messaging: Messaging) -> None:
     session, customer, agent = await messaging.session()
-    with pytest.raises(Forbidden) as outsider:
+    # Not the sender's session (in that role) is answered like no session at all: ids cannot be probed.
+    with pytest.raises(NotFound) as outsider:
         await messaging.send(session.session_id, new_user())
-    assert outsider.value.code == "FORBIDDEN"
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound) as unknown:
+        await messaging.send("no-such-session", customer)
+    assert outsider.value.message.replace(session.session_id, "S") == unknown.value.message.replace(
+        "no-such-session", "S")
+    with pytest.raises(NotFound):
         await messaging.send(session.session_id, customer, role="agent")
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         await messaging.send(session.session_id, agent, role="user")
 
 
@@ -195,12 +199,21 @@ async def test_new_message_reaches_every_participant_and_the_jetstream_inbox(mes
     assert stored.headers["Nats-Msg-Id"] == f"m{reply.message.id}u{agent}"
 
 
-async def test_system_message_goes_to_the_users_latest_open_session(messaging: Messaging) -> None:
-    older, customer, _ = await messaging.session()
+async def test_opening_again_returns_the_customers_open_session(messaging: Messaging) -> None:
+    """A customer has at most one open session: 50 concurrent opens, on two replicas, create one row."""
+    customer = new_user()
+    replies = await asyncio.gather(*(
+        (messaging.stub if i % 2 else messaging.stub2).OpenSession(messaging_pb2.OpenSessionRequest(user_id=customer))
+        for i in range(50)))
+    assert len({r.session.session_id for r in replies}) == 1
+    assert await messaging.query("SELECT COUNT(*) FROM chat_sessions WHERE user_id = %s", customer) == [(1,)]
+
+
+async def test_system_message_goes_to_the_users_open_session(messaging: Messaging) -> None:
+    customer = new_user()
     latest = (await messaging.stub.OpenSession(messaging_pb2.OpenSessionRequest(user_id=customer))).session
     agent = new_user()
     await messaging.stub.AssignAgent(messaging_pb2.AssignAgentRequest(session_id=latest.session_id, agent_id=agent))
-    assert older.session_id != latest.session_id
     events = await messaging.subscriber()
     await events.watch(customer, agent)
     request = messaging_pb2.SendSystemMessageRequest(user_id=customer, text="agent is typing a form",
@@ -220,15 +233,31 @@ async def test_system_message_goes_to_the_users_latest_open_session(messaging: M
         await messaging.stub.SendSystemMessage(messaging_pb2.SendSystemMessageRequest(user_id=new_user(), text="x"))
 
 
-async def test_idempotency_keys_compare_as_the_database_does(messaging: Messaging) -> None:
-    """The unique key's collation is case-insensitive, so ``Key-1`` and ``KEY-1`` are one key — also when
-    they arrive in the same batch."""
+async def test_idempotency_keys_compare_byte_for_byte(messaging: Messaging) -> None:
+    """``ABC``, ``abc `` and ``àbc`` are not ``abc`` (under the old case- and accent-insensitive collation they
+    were acknowledged as duplicates and their text dropped) — also within one batch."""
     session, customer, _ = await messaging.session()
-    first = await messaging.send(session.session_id, customer, client_msg_id="Key-1")
-    again = await messaging.send(session.session_id, customer, client_msg_id="KEY-1")
-    assert again.duplicate and again.message.id == first.message.id
+    first = await messaging.send(session.session_id, customer, client_msg_id="abc", text="first")
+    for key in ("ABC", "abc ", "àbc", "ａbc"):
+        other = await messaging.send(session.session_id, customer, client_msg_id=key, text=f"text of {key}")
+        assert not other.duplicate and other.message.id != first.message.id, key
+        assert other.message.text == f"text of {key}" and other.message.client_msg_id == key
+    again = await messaging.send(session.session_id, customer, client_msg_id="abc", text="retried")
+    assert again.duplicate and again.message.id == first.message.id and again.message.text == "first"
 
     together = await asyncio.gather(*(
-        messaging.send(session.session_id, customer, client_msg_id=key) for key in ("batch-a", "BATCH-A", "Batch-A")))
-    assert sum(not r.duplicate for r in together) == 1
-    assert len({r.message.id for r in together}) == 1
+        messaging.send(session.session_id, customer, client_msg_id=key) for key in ("batch-a", "BATCH-A", "batch-a")))
+    assert [r.duplicate for r in together].count(False) == 2
+    assert len({r.message.id for r in together}) == 2
+
+
+async def test_an_idempotency_key_never_answers_with_another_sessions_message(messaging: Messaging) -> None:
+    """The key is scoped to (sender, session): the same key in a second session is a new message of that session
+    (it used to return the first session's message)."""
+    first_session, _, agent = await messaging.session()
+    other = (await messaging.stub.OpenSession(messaging_pb2.OpenSessionRequest(user_id=new_user()))).session
+    await messaging.stub.AssignAgent(messaging_pb2.AssignAgentRequest(session_id=other.session_id, agent_id=agent))
+    one = await messaging.send(first_session.session_id, agent, role="agent", client_msg_id="k", text="one")
+    two = await messaging.send(other.session_id, agent, role="agent", client_msg_id="k", text="two")
+    assert not two.duplicate and two.message.session_id == other.session_id and two.message.text == "two"
+    assert one.message.session_id == first_session.session_id

@@ -25,7 +25,7 @@ async def test_one_batch_mixes_new_messages_duplicates_and_rejections(messaging:
             outgoing(session.session_id, customer, "seen"),          # stored before
             outgoing(session.session_id, customer, "twin"),
             outgoing(other.session_id, other_customer, None),
-            outgoing(session.session_id, customer, "TWIN"),          # same key as "twin" for the database
+            outgoing(session.session_id, customer, "TWIN"),          # another key: compared byte for byte
             outgoing(session.session_id, customer, "twin"),          # same key, same batch
             outgoing(session.session_id, new_user(), "x"),
             outgoing("no-such-session", customer, "y"),
@@ -38,9 +38,9 @@ async def test_one_batch_mixes_new_messages_duplicates_and_rejections(messaging:
     seen, twin, elsewhere, twin_upper, twin_again, outsider, unknown, last = outcomes
     assert isinstance(seen, Stored) and seen.duplicate and seen.message.id == earlier.id and not seen.publish_to
     assert isinstance(twin, Stored) and not twin.duplicate and twin.publish_to == (customer, agent)
-    for repeat in (twin_upper, twin_again):
-        assert isinstance(repeat, Stored) and repeat.duplicate and repeat.message.id == twin.message.id
+    assert isinstance(twin_again, Stored) and twin_again.duplicate and twin_again.message.id == twin.message.id
+    assert isinstance(twin_upper, Stored) and not twin_upper.duplicate and twin_upper.message.id != twin.message.id
     assert isinstance(elsewhere, Stored) and elsewhere.message.sequence_number == 1
-    assert getattr(outsider, "code", None) == "FORBIDDEN"
+    assert getattr(outsider, "code", None) == "NOT_FOUND"  # not yours = does not exist
     assert getattr(unknown, "code", None) == "NOT_FOUND"
-    assert isinstance(last, Stored) and (twin.message.sequence_number, last.message.sequence_number) == (2, 3)
+    assert isinstance(last, Stored) and (twin.message.sequence_number, last.message.sequence_number) == (2, 4)

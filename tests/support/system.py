@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from switchboard.contract import RATE_CLASSES
 from switchboard.deployment import Deployment, Edge
 from switchboard.runner import NatsServer
 
@@ -13,9 +14,9 @@ JWT_SECRET = "test-secret-that-is-long-enough-for-hs256"
 
 TEST_ENV = {
     "SWITCHBOARD_LOG_LEVEL": "INFO",
-    # Tests send as fast as they can; the rate limit has its own test with its own settings.
-    "SWITCHBOARD_SEND_RATE_PER_SECOND": "100000",
-    "SWITCHBOARD_SEND_BURST": "100000",
+    # Tests send as fast as they can; the rate limits have their own tests with their own settings.
+    **{f"SWITCHBOARD_{name.upper()}_{what}": "100000"
+       for name in RATE_CLASSES for what in ("RATE_PER_SECOND", "BURST")},
     # The tests' raw socket.io users never acknowledge unless a test says so, and many tests count pushes
     # exactly: the delivery sweep's repeats come only after a minute here (tests/delivery/test_sweep.py sets
     # its own).

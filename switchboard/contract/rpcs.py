@@ -1,0 +1,80 @@
+"""The gRPC contract's request checks: each RPC's fields with their limits, from the same field declarations the
+socket.io events use (renamed where the proto names them differently), so a limit is written once. The servicers
+check requests with :meth:`Rpc.check`; docs/contract.md lists them.
+
+The RPCs are internal: callers are the edges and trusted backends, which assert user ids; no role applies and no
+rate limit (the edge limits the sockets that cause the calls)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from switchboard.contract import schema as s
+from switchboard.contract.fields import Field, IdList, Int, Str, StrList
+
+CALLERS = "edges and trusted backends (internal; they assert user ids)"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Rpc:
+    service: str
+    name: str
+    fields: tuple[Field, ...]
+    doc: str
+
+    def field(self, name: str) -> Any:
+        return next(f for f in self.fields if f.name == name)
+
+    def check(self, request: Any) -> dict[str, Any]:
+        """Each declared field of a protobuf request, checked against its limits (zero values are absent)."""
+        return {f.name: f.check(getattr(request, f.name)) for f in self.fields}
+
+
+def _as(field: Field, name: str, **changes: Any) -> Field:
+    return dataclasses.replace(field, name=name, **changes)
+
+
+_USER = Int("user_id", required=True, minimum=1)
+_ID = Str("id", required=True, max_len=255)
+_MESSAGING, _DEVICES = "MessagingService", "DeviceService"
+_SESSION = s.SESSION_ID
+_SEND_FIELDS = (
+    _SESSION, _as(s.TEXT, "text"), s.MESSAGE_TYPE, s.REPLY_TO, s.CLIENT_MSG_ID,
+    Str("sender_role", required=True, max_len=16, choices=s.SENDER_ROLES), Int("sender_id", required=True, minimum=1),
+)
+
+RPCS: dict[str, Rpc] = {r.name: r for r in (
+    Rpc(_MESSAGING, "OpenSession", (_USER,), "the customer's open session, created if it has none"),
+    Rpc(_MESSAGING, "AssignAgent", (_SESSION, Int("agent_id", required=True, minimum=1)), "take a session"),
+    Rpc(_MESSAGING, "GetSession", (_SESSION,), "one session"),
+    Rpc(_MESSAGING, "SendMessage", _SEND_FIELDS, "store, sequence and route a message"),
+    Rpc(_MESSAGING, "SendMessageBatch", _SEND_FIELDS, "SendMessage for each item; an invalid item fails alone"),
+    Rpc(_MESSAGING, "SendSystemMessage",
+        (_as(_SESSION, "session_id", required=False), Int("user_id", minimum=1), _as(s.TEXT, "text"),
+         s.MESSAGE_TYPE, _as(s.CLIENT_MSG_ID, "idempotency_key")),
+        "a message from `system` to a session, or to the user's latest open session"),
+    Rpc(_MESSAGING, "MarkDelivered", (_USER, s.MESSAGE_IDS), "delivered receipts, forward only"),
+    Rpc(_MESSAGING, "MarkDeliveredBatch", (_USER, s.MESSAGE_IDS), "MarkDelivered for each item"),
+    Rpc(_MESSAGING, "MarkRead", (_USER, s.MESSAGE_IDS), "read receipts, forward only"),
+    Rpc(_MESSAGING, "MarkReadUpTo", (_USER, _SESSION, _as(s.UP_TO_SEQUENCE, "sequence_number", minimum=0)),
+        "read receipts for a session up to a sequence number"),
+    Rpc(_MESSAGING, "SyncHistory",
+        (_USER, _SESSION, s.AFTER_SEQUENCE, _as(s.SYNC_LIMIT, "limit", clamp=True)),
+        "a page of history; 0 asks for the default page, more than the maximum gets the maximum"),
+    Rpc(_MESSAGING, "FetchPending", (_USER, Int("limit", minimum=0), Int("after_id", minimum=0)),
+        "undelivered messages of a user, per session in order"),
+    Rpc(_DEVICES, "RegisterDevice", (_USER, s.DEVICE_ID, _as(s.DEVICE_INFO, "info")), "upsert a device"),
+    Rpc(_DEVICES, "ListDevices", (_USER,), "a user's devices"),
+    Rpc(_DEVICES, "KickDevice", (_USER, s.DEVICE_ID, s.REASON), "deactivate a device and close its sockets"),
+    Rpc(_DEVICES, "UpdatePushToken", (_USER, s.DEVICE_ID, _as(s.PUSH_TOKEN, "push_token", required=False)),
+        "a device's push token"),
+    Rpc(_DEVICES, "RegisterConnection",
+        (_USER, _as(_ID, "connection_id"), _as(_ID, "socket_id"), s.DEVICE_ID, _as(_ID, "node_id"),
+         Str("ip_address", max_len=45), Str("user_agent", max_len=4096)), "a socket joins the registry"),
+    Rpc(_DEVICES, "TouchConnections", (_as(_ID, "node_id"), StrList("connection_ids", max_items=10_000)),
+        "heartbeats of an edge, coalesced"),
+    Rpc(_DEVICES, "UnregisterConnection", (_as(_ID, "connection_id"),), "a socket leaves the registry"),
+    Rpc(_DEVICES, "ResetNode", (_as(_ID, "node_id"),), "close the rows an edge left behind"),
+    Rpc(_DEVICES, "GetPresence", (IdList("user_ids", max_items=1000),), "online or not, devices, last seen"),
+)}
