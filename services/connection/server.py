@@ -75,7 +75,7 @@ class EdgeServer(socketio.AsyncServer):
         if self._max_per_ip and self._per_ip[ip] >= self._max_per_ip:
             REFUSED.labels("connections_per_ip").inc()
             transport_log.warning("connection refused: too many from one address", extra={"ip": ip})
-            return False  # engine.io answers 401 and forgets the connection
+            return False  # engine.io refuses (a websocket upgrade is answered 403) and forgets the connection
         self._per_ip[ip] += 1
         deadline = asyncio.get_running_loop().call_later(self._register_timeout, self._deadline, eio_sid)
         self._conns[eio_sid] = (ip, deadline)
