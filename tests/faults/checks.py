@@ -2,8 +2,12 @@
 
 Definitions (what the issue promises, per acknowledged message):
 
-* **lost** — an acknowledged message missing from ``chat_messages``, or not shown on a device of the session
-  other than the one that sent it. A message its sender never got an ack for is not lost (it is "unacked").
+* **lost** — an acknowledged message missing from ``chat_messages``, or never shown on a device of the other
+  participant. A message its sender never got an ack for is not lost (it is "unacked").
+* **own copies missed** (reported, not asserted) — an acknowledged message never shown on another device of
+  its own sender. The sender's copy for its other devices is a core-NATS event with no ``offline_messages``
+  row, so a device offline at that moment learns of it only from a later sequence gap; the session's last
+  message can stay missing there. Not promised today (docs/architecture.md); counted so that it shows.
 * **duplicates** — a message shown more than once on one device (``on_message`` called again for its id).
 * **order violations** — on one device, a session's message shown with a sequence not above the highest
   already shown there (a repeat counts as a duplicate, not here).
@@ -73,6 +77,7 @@ class Verdict:
     sent: int = 0
     acked: int = 0
     lost: int = 0
+    own_missed: int = 0  # never shown on another device of its sender (reported; see the module's docstring)
     duplicates: int = 0
     order_violations: int = 0
     receipts_lost: int = 0
@@ -82,13 +87,14 @@ class Verdict:
     commit: str = ""  # the code the scenario ran (others commit while the suite runs)
     details: list[str] = dataclasses.field(default_factory=list)
 
-    COLUMNS = ("scenario", "sent", "acknowledged", "lost", "duplicates shown", "order violations",
+    COLUMNS = ("scenario", "sent", "acknowledged", "lost", "own copies missed", "duplicates shown", "order violations",
                "receipts lost", "recovery s", "longest silence s", "unacked", "commit")
 
     def row(self) -> tuple[str, ...]:
         def seconds(value: float) -> str:
             return "∞" if math.isinf(value) else f"{value:.1f}"
-        return (self.scenario, str(self.sent), str(self.acked), str(self.lost), str(self.duplicates),
+        return (self.scenario, str(self.sent), str(self.acked), str(self.lost), str(self.own_missed),
+                str(self.duplicates),
                 str(self.order_violations), str(self.receipts_lost), seconds(self.recovery), seconds(self.silence),
                 str(self.sent - self.acked),
                 self.commit)
@@ -96,7 +102,7 @@ class Verdict:
     @property
     def settled(self) -> bool:
         """Nothing more can arrive: every outbox empty, nothing owed to any device, every receipt recorded."""
-        return self.pending == 0 and self.lost == 0 and self.receipts_lost == 0
+        return self.pending == 0 and self.lost == 0 and self.own_missed == 0 and self.receipts_lost == 0
 
 
 def judge(scenario: str, traffic: Observed, db: DatabaseView, window: Window, limit: int = 8) -> Verdict:
@@ -127,14 +133,16 @@ def judge(scenario: str, traffic: Observed, db: DatabaseView, window: Window, li
                 verdict.lost += 1
                 detail("lost", f"message {ack.message_id} acked to {record.device_id} is not in chat_messages")
                 continue
-            missing = [r.device_id for r in devices_of_session.get(stored.session_id, [])
+            missing = [r for r in devices_of_session.get(stored.session_id, [])
                        if r is not record and not shown_ids[r.device_id][ack.message_id]]
-            if missing:
-                verdict.lost += 1
-                is_last = last_of_session.get(stored.session_id) == ack.message_id
-                last = " (the session's last message)" if is_last else ""
-                detail("lost", f"message {ack.message_id} seq {ack.sequence} from {record.device_id} never shown on "
-                               f"{', '.join(missing)}{last}")
+            last = " (the session's last message)" if last_of_session.get(stored.session_id) == ack.message_id else ""
+            for kind, devices in (("lost", [r for r in missing if r.user_id != record.user_id]),
+                                  ("own copy", [r for r in missing if r.user_id == record.user_id])):
+                if devices:
+                    verdict.lost += kind == "lost"
+                    verdict.own_missed += kind == "own copy"
+                    detail(kind, f"message {ack.message_id} seq {ack.sequence} from {record.device_id} never shown "
+                                 f"on {', '.join(r.device_id for r in devices)}{last}")
         _unacked(record, db, detail)
         verdict.duplicates += _duplicates(record, shown_ids[record.device_id], detail)
         verdict.order_violations += _order_violations(record, detail)

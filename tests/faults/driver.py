@@ -177,6 +177,7 @@ class TrafficPlan:
     bounce_every: float = 4.0
     bounce_down: float = 0.5
     remote_customer: bool = False  # one more conversation whose customer runs in a child process
+    second_devices: int = 0  # customers with a second device (the other edge first); one of them bounces
 
 
 class Traffic:
@@ -201,23 +202,34 @@ class Traffic:
         edges = self.system.edges
         return [edges[(preferred + k) % len(edges)].url for k in range(len(edges))]
 
-    def _local(self, user_id: int, role: str, preferred_edge: int) -> LocalDevice:
-        device = LocalDevice(user_id, role, self.system.token(user_id, role), self._urls(preferred_edge))
+    def _local(self, user_id: int, role: str, preferred_edge: int, device_id: str | None = None) -> LocalDevice:
+        device = LocalDevice(user_id, role, self.system.token(user_id, role), self._urls(preferred_edge),
+                             device_id=device_id)
         self.local.append(device)
         return device
 
     async def start(self) -> None:
+        """Connect everyone, open and join the sessions, then start sending (second devices are connected
+        before the first message, so they owe every message of their session too)."""
         pairs = [(self._local(self.CUSTOMER_IDS + i, "user", i % 2),
                   self._local(self.AGENT_IDS + i, "agent", 1 - i % 2)) for i in range(self.plan.pairs)]
         await asyncio.gather(*(device.connect() for device in self.local))
         sessions = await asyncio.gather(*(self._pair_up(customer, agent) for customer, agent in pairs))
-        for (customer, agent), session_id in zip(pairs, sessions, strict=True):
-            self.conversations.append(Conversation(session_id, customer, agent))
-            self._tasks += [asyncio.create_task(keep_sending(d, session_id, self.plan.interval, self._stop))
-                            for d in (customer, agent)]
+        seconds = [self._local(self.CUSTOMER_IDS + i, "user", 1 - i % 2, f"user-{self.CUSTOMER_IDS + i}-b")
+                   for i in range(min(self.plan.second_devices, self.plan.pairs))]
+        await asyncio.gather(*(device.connect() for device in seconds))
+        self.conversations += [Conversation(session_id, customer, agent)
+                               for (customer, agent), session_id in zip(pairs, sessions, strict=True)]
+        senders = [(device, session_id) for pair, session_id in zip(pairs, sessions, strict=True) for device in pair]
+        senders += list(zip(seconds, sessions, strict=False))
+        self._tasks += [asyncio.create_task(keep_sending(device, session_id, self.plan.interval, self._stop))
+                        for device, session_id in senders]
         if self.plan.remote_customer:
             await self._start_remote()
-        for device in self.local[:: max(1, len(self.local) // max(1, self.plan.bouncers))][: self.plan.bouncers]:
+        primaries = [device for pair in pairs for device in pair]
+        bouncing_seconds = seconds[: min(1, self.plan.bouncers)]
+        step = max(1, len(primaries) // max(1, self.plan.bouncers))
+        for device in primaries[::step][: self.plan.bouncers - len(bouncing_seconds)] + bouncing_seconds:
             self._tasks.append(asyncio.create_task(self._keep_bouncing(device)))
 
     async def _pair_up(self, customer: LocalDevice, agent: LocalDevice) -> str:

@@ -107,3 +107,14 @@ def test_a_device_that_never_shows_a_post_fault_message_never_recovered() -> Non
     show(agent, 1, send(customer, 1, 1.0), 1.5)
     send(customer, 2, 11.0)
     assert math.isinf(judge("x", traffic, db(1, 2), window=Window(8.0, 10.0)).recovery)
+
+
+def test_a_copy_missing_on_the_senders_other_device_is_counted_apart_from_lost() -> None:
+    traffic, customer, agent = world()
+    phone = DeviceRecord(CUSTOMER, "c-phone")
+    traffic.devices.append(FakeDevice(phone))
+    text = send(customer, 1, 1.0)
+    show(agent, 1, text, 1.5)  # the recipient has it; the customer's phone never does
+    verdict = judge("x", traffic, db(1), window=Window(0.0, 0.0))
+    assert (verdict.lost, verdict.own_missed) == (0, 1) and not verdict.settled
+    assert "own copy: message 1 seq 1 from c never shown on c-phone" in verdict.details[0]
