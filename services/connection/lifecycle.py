@@ -9,6 +9,8 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import socketio
+
 from protos import devices_pb2
 from services.connection.edge import check_claimed_user
 from services.connection.offline import hold_live, push_pending
@@ -51,8 +53,8 @@ class LifecycleEvents:
         if token:
             try:
                 self._authenticate(sock, token)
-            except SwitchboardError as exc:
-                raise ConnectionRefusedError(exc.to_reply()["error"]) from None
+            except SwitchboardError as exc:  # connect_error {message, data: {code, reason, message}}
+                raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_reply()["error"]) from None
         edge.registry.add(sock)
         # python-socketio sends its CONNECT packet after this handler returns; the spec's ``connected`` reply
         # must follow it, so it is emitted from a task.

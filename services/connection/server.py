@@ -33,6 +33,7 @@ REFUSED = Counter("switchboard_edge_refused_total", "Connections and packets ref
 
 # Packet types a client may send: CONNECT, DISCONNECT, EVENT, ACK (no binary: the contract has no binary event).
 _CLIENT_PACKETS = frozenset({packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK})
+_PACKET_LIMITS = {name: event.max_packet_bytes() for name, event in EVENTS.items()}
 
 
 class _EngineServer(engineio.AsyncServer):
@@ -146,14 +147,14 @@ class EdgeServer(socketio.AsyncServer):
         args = pkt.data
         if not isinstance(args, list) or not args or not isinstance(args[0], str):
             raise ValueError("an EVENT packet needs a list starting with the event name")
-        event = EVENTS.get(args[0])
+        limit = _PACKET_LIMITS.get(args[0])
         error: SwitchboardError | None = None
-        if args[0] in RESERVED_EVENTS or event is None:
+        if limit is None or args[0] in RESERVED_EVENTS:
             REFUSED.labels("unknown_event").inc()
             error = InvalidArgument(f"unknown event {args[0][:64]!r}")
-        elif len(raw) > event.max_packet_bytes():
+        elif len(raw) > limit:
             REFUSED.labels("payload_too_large").inc()
-            error = PayloadTooLarge(f"{event.name} payloads are at most {event.max_packet_bytes()} bytes")
+            error = PayloadTooLarge(f"{args[0]} payloads are at most {limit} bytes")
         if error is None:
             await self._handle_event(eio_sid, pkt.namespace, pkt.id, args)
         elif pkt.id is not None:

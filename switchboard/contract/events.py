@@ -13,6 +13,8 @@ from switchboard.contract.fields import Field, Int, Str
 from switchboard.errors import InvalidArgument
 
 ALL_ROLES = frozenset({"user", "agent", "admin"})
+# Room for fields a client adds that an event ignores (the spec's clients send user_id and token everywhere).
+PACKET_ALLOWANCE = 16 * 1024
 # Names socket.io keeps for itself (the JS client's reserved events, and python-socketio's lifecycle handlers):
 # a client EVENT packet carrying one of them never reaches a handler.
 RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting", "newListener",
@@ -76,9 +78,10 @@ class Event:
         return tuple(seen.values())
 
     def max_packet_bytes(self) -> int:
-        """The largest legal socket.io packet of this event: every field at its longest, JSON-escaped."""
+        """The largest socket.io packet accepted for this event: every field at its longest, JSON-escaped, and
+        never less than :data:`PACKET_ALLOWANCE` (clients send fields the contract ignores, such as a token)."""
         body = max(sum(len(f.name) + 4 + f.max_json_bytes() for f in v.fields) for v in self.variants)
-        return body + len(self.name) + 64  # packet type, ack id, brackets, quotes
+        return max(body + len(self.name) + 64, PACKET_ALLOWANCE)  # + packet type, ack id, brackets, quotes
 
 
 def _one(*fields: Field) -> tuple[Variant, ...]:
