@@ -3,8 +3,9 @@
 trigger_event`, that every client event goes through. The hook reads the event's declaration
 (:data:`switchboard.contract.EVENTS`) and, in this order: finds the socket, refuses it unless registered (when the
 event needs it), refuses an expired token (``UNAUTHENTICATED``, reason ``TOKEN_EXPIRED``; ``register`` with a
-fresh token renews it), checks the role, spends the rate budget, parses the payload; then calls the method, maps
-any error to ``{"success": false, "error": {code, message}}`` and records metrics. Methods only say what the event
+fresh token renews it), checks the role, spends the rate budget, bounds the events in flight, parses the
+payload; then calls the method, maps any error to ``{"success": false, "error": {code, message}}`` and records
+metrics. Methods only say what the event
 does, with arguments already checked.
 
 ``connect`` and ``disconnect`` are python-socketio's lifecycle calls; a client EVENT packet with those names never
@@ -26,7 +27,15 @@ from services.connection.lifecycle import LifecycleEvents
 from services.connection.quiet_log import quiet_logger
 from services.connection.registry import Socket
 from switchboard.contract import EVENTS, Event
-from switchboard.errors import Forbidden, Internal, InvalidArgument, NotRegistered, SwitchboardError, Unauthenticated
+from switchboard.errors import (
+    Forbidden,
+    Internal,
+    InvalidArgument,
+    NotRegistered,
+    RateLimited,
+    SwitchboardError,
+    Unauthenticated,
+)
 
 log = logging.getLogger(__name__)
 # Unexpected errors are our bugs, but a client can trigger one repeatedly: one line each, rate-limited.
@@ -89,7 +98,13 @@ class EdgeNamespace(LifecycleEvents, ConversationEvents, socketio.AsyncNamespace
                 raise InvalidArgument("an event carries one payload object")
             self.edge.limits.take(sock.buckets, identity.user_id if sock.registered else None,  # type: ignore[union-attr]
                                   event.rate, now)
-            reply = await bound.method(sock, event.parse(payload[0] if payload else None))
+            if sock.inflight >= self.edge.settings.max_events_in_flight:
+                raise RateLimited("too many events in flight on this socket; wait for their replies")
+            sock.inflight += 1
+            try:
+                reply = await bound.method(sock, event.parse(payload[0] if payload else None))
+            finally:
+                sock.inflight -= 1
             bound.ok.inc()
             return reply
         except SwitchboardError as exc:

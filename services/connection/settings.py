@@ -47,6 +47,8 @@ class Settings(CommonSettings):
     register_timeout_seconds: float = 30
     # Bytes waiting to be written to one socket; past it the socket is dropped (a reader that stopped reading).
     socket_backlog_bytes: int = 4 << 20
+    # Events of one socket handled at once; each may hold a reply (a sync page is up to ~2 MB) until it is queued.
+    max_events_in_flight: int = 16
 
     @property
     def trusted_proxy_set(self) -> frozenset[str]:

@@ -43,6 +43,7 @@ async def test_a_frame_beyond_the_largest_legal_packet_is_refused_before_it_is_b
         assert all(closed)
     growth = (rss_mib(pid) - before) * MIB
     bound = 2 * 40 * (MAX_PACKET_BYTES + PER_CONNECTION_OVERHEAD) + NOISE
+    print(f"80 × 16 MiB frames: edge RSS {before:.0f} MiB, grew {growth / MIB:.1f} MiB (bound {bound / MIB:.1f})")
     assert growth < bound, f"edge grew {growth / MIB:.1f} MiB, bound {bound / MIB:.1f} MiB"
     # The largest legal packet still goes through.
     user = await SocketUser(edge.url, 1401, system.token(1401)).join()
@@ -50,13 +51,15 @@ async def test_a_frame_beyond_the_largest_legal_packet_is_refused_before_it_is_b
 
 
 async def test_a_reader_that_stops_reading_is_dropped_and_its_backlog_released(make_system) -> None:
-    """A registered user asks for 100 history pages of ~2 MB (200 messages of 10,000 characters) and never reads
-    them. The socket's backlog is bounded (SWITCHBOARD_SOCKET_BACKLOG_BYTES, 4 MiB here) and the socket dropped
-    past it. Bound on the edge's growth: the backlog limit, plus two replies being built or written
-    (2 × 2 MiB), plus a connection's buffers and noise ≈ 40 MiB; without the bound it is ~200 MiB."""
-    backlog = 4 * MIB
+    """A registered user asks for 100 history pages of ~2 MB (200 messages of ~10,000 characters) and never reads
+    them (rate limits lifted, so only the backlog bound protects). The socket's backlog is bounded
+    (SWITCHBOARD_SOCKET_BACKLOG_BYTES, 4 MiB here) and the socket dropped past it. Bound on the edge's growth: the
+    queue and the batch its writer took (2 × the limit), the replies of the events in flight
+    (SWITCHBOARD_MAX_EVENTS_IN_FLIGHT = 4 here, each ~3 copies of 2 MiB: protobuf, dicts, JSON), a connection's
+    buffers, and noise ≈ 72 MiB; without the bound the growth is ≥ 186 MiB (every reply queued)."""
+    backlog, in_flight = 4 * MIB, 4
     system = await make_system(edges=1, env={
-        "SWITCHBOARD_SOCKET_BACKLOG_BYTES": str(backlog),
+        "SWITCHBOARD_SOCKET_BACKLOG_BYTES": str(backlog), "SWITCHBOARD_MAX_EVENTS_IN_FLIGHT": str(in_flight),
         "SWITCHBOARD_READ_RATE_PER_SECOND": "100000", "SWITCHBOARD_READ_BURST": "100000"})
     edge = system.edges[0]
     customer = await SocketUser(edge.url, 1411, system.token(1411)).join()
@@ -70,16 +73,18 @@ async def test_a_reader_that_stops_reading_is_dropped_and_its_backlog_released(m
 
     pid = system.pids[edge.node_id]
     before = rss_mib(pid)
-    reader = await RawSocket.open(edge.ws_url)
+    reader = await RawSocket.open(edge.ws_url, max_queue=1)
     await reader.join()
     assert (await reader.register(1411, system.token(1411)))["success"]
-    for _ in range(100):
+    for _ in range(100):  # paced, so that each is handled rather than refused as one too many in flight
         await reader.emit("sync", {"session_id": session_id, "limit": 200})
+        await asyncio.sleep(0.05)
     # The reader never reads: the server drops the connection (its close arrives when we look again).
     dropped = await eventually(lambda: _metric(system, "switchboard_edge_backlog_overflows_total"), timeout=60)
     assert dropped >= 1
     growth = (rss_mib(pid) - before) * MIB
-    bound = backlog + 2 * 2 * MIB + PER_CONNECTION_OVERHEAD + NOISE
+    bound = 2 * backlog + in_flight * 3 * 2 * MIB + PER_CONNECTION_OVERHEAD + NOISE
+    print(f"100 unread sync pages: edge RSS {before:.0f} MiB, grew {growth / MIB:.1f} MiB (bound {bound / MIB:.1f})")
     assert growth < bound, f"edge grew {growth / MIB:.1f} MiB, bound {bound / MIB:.1f} MiB"
     assert await reader.closed(timeout=120)  # once the replies already in flight are out
 
