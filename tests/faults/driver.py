@@ -177,7 +177,8 @@ class TrafficPlan:
     bounce_every: float = 4.0
     bounce_down: float = 0.5
     remote_customer: bool = False  # one more conversation whose customer runs in a child process
-    second_devices: int = 0  # customers with a second device (the other edge first); one of them bounces
+    second_devices: int = 0  # customers with a second device (the other edge first); one bounces, one lags
+    laggard_away: float = 1.5  # the lagging second device is away for the last seconds of traffic
 
 
 class Traffic:
@@ -191,8 +192,10 @@ class Traffic:
         self.conversations: list[Conversation] = []
         self.local: list[LocalDevice] = []
         self.remote: RemoteDevice | None = None
-        self._stop = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self.laggard: LocalDevice | None = None
+        self._stop, self._stop_bouncing, self._laggard_stop = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        self._sending: list[asyncio.Task[None]] = []
+        self._bouncing: list[asyncio.Task[None]] = []
 
     @property
     def devices(self) -> list[Device]:
@@ -220,17 +223,19 @@ class Traffic:
         await asyncio.gather(*(device.connect() for device in seconds))
         self.conversations += [Conversation(session_id, customer, agent)
                                for (customer, agent), session_id in zip(pairs, sessions, strict=True)]
+        self.laggard = seconds[1] if len(seconds) > 1 else None
         senders = [(device, session_id) for pair, session_id in zip(pairs, sessions, strict=True) for device in pair]
         senders += list(zip(seconds, sessions, strict=False))
-        self._tasks += [asyncio.create_task(keep_sending(device, session_id, self.plan.interval, self._stop))
-                        for device, session_id in senders]
+        self._sending += [asyncio.create_task(keep_sending(
+            device, session_id, self.plan.interval, self._laggard_stop if device is self.laggard else self._stop))
+            for device, session_id in senders]
         if self.plan.remote_customer:
             await self._start_remote()
         primaries = [device for pair in pairs for device in pair]
         bouncing_seconds = seconds[: min(1, self.plan.bouncers)]
         step = max(1, len(primaries) // max(1, self.plan.bouncers))
         for device in primaries[::step][: self.plan.bouncers - len(bouncing_seconds)] + bouncing_seconds:
-            self._tasks.append(asyncio.create_task(self._keep_bouncing(device)))
+            self._bouncing.append(asyncio.create_task(self._keep_bouncing(device)))
 
     async def _pair_up(self, customer: LocalDevice, agent: LocalDevice) -> str:
         session_id = await customer.client.open_session()
@@ -249,30 +254,43 @@ class Traffic:
                                    self.plan.interval)
         await self.remote.start()
         self.conversations.append(Conversation(session_id, self.remote, agent))
-        self._tasks.append(asyncio.create_task(keep_sending(agent, session_id, self.plan.interval, self._stop)))
+        self._sending.append(asyncio.create_task(keep_sending(agent, session_id, self.plan.interval, self._stop)))
 
     async def _keep_bouncing(self, device: LocalDevice) -> None:
-        while not self._stop.is_set():
+        while not self._stop_bouncing.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.plan.bounce_every * random.uniform(0.7, 1.3))
-            if not self._stop.is_set():
+                await asyncio.wait_for(self._stop_bouncing.wait(), self.plan.bounce_every * random.uniform(0.7, 1.3))
+            if not self._stop_bouncing.is_set():
                 await device.bounce(self.plan.bounce_down)
 
     async def stop(self) -> None:
-        """Stop sending (a bounce under way finishes, so every device ends connected)."""
+        """End the traffic so that every device ends connected. The lagging second device is away for the last
+        ``laggard_away`` seconds (a phone in a pocket while its owner's laptop and the agent go on talking):
+        each session's last messages must reach it too once it is back, with nothing left to reveal a gap."""
+        self._stop_bouncing.set()
+        await asyncio.gather(*self._bouncing)  # a bounce under way finishes
+        if self.laggard is not None:
+            self._laggard_stop.set()
+            await self.laggard.client.disconnect()
+            await asyncio.sleep(self.plan.laggard_away)
         self._stop.set()
+        self._laggard_stop.set()
         if self.remote is not None:
             self.remote.stop_sending()
-        await asyncio.gather(*self._tasks)
+        await asyncio.gather(*self._sending)
+        if self.laggard is not None:
+            await self.laggard.connect(timeout=0)
 
     def pending(self) -> int:
         return sum(device.pending() for device in self.devices)
 
     async def close(self) -> None:
-        self._stop.set()
-        for task in self._tasks:
+        for event in (self._stop, self._stop_bouncing, self._laggard_stop):
+            event.set()
+        tasks = self._sending + self._bouncing
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*(device.close() for device in self.local))
         if self.remote is not None:
             await self.remote.close()

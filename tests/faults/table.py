@@ -29,8 +29,8 @@ def render(verdicts: Sequence[Verdict], mode: Mode) -> str:
     lines = [
         f"Fault suite, {mode.name} mode, {datetime.date.today().isoformat()}: "
         f"{plan.pairs} conversations (+1 in the client scenario), {plan.second_devices} customers with a second "
-        f"device, one message per device every {plan.interval} s, {plan.bouncers} devices reconnecting on their "
-        f"own, outage {mode.outage} s, "
+        f"device (one away for the last {plan.laggard_away} s), one message per device every {plan.interval} s, "
+        f"{plan.bouncers} devices reconnecting on their own, outage {mode.outage} s, "
         f"SDK edge list {'on' if url_list_supported() else 'OFF (first URL only)'}.",
         "",
         "| " + " | ".join(Verdict.COLUMNS) + " |",
