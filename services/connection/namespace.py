@@ -3,10 +3,9 @@
 trigger_event`, that every client event goes through. The hook reads the event's declaration
 (:data:`switchboard.contract.EVENTS`) and, in this order: finds the socket, refuses it unless registered (when the
 event needs it), refuses an expired token (``UNAUTHENTICATED``, reason ``TOKEN_EXPIRED``; ``register`` with a
-fresh token renews it), checks the role, spends the rate budget, bounds the events in flight, parses the
-payload; then calls the method, maps any error to ``{"success": false, "error": {code, message}}`` and records
-metrics. Methods only say what the event
-does, with arguments already checked.
+fresh token renews it), checks the role, spends the rate budget, parses the payload, bounds the events with
+large replies in flight; then calls the method, maps any error to ``{"success": false, "error": {code, message}}``
+and records metrics. Methods only say what the event does, with arguments already checked.
 
 ``connect`` and ``disconnect`` are python-socketio's lifecycle calls; a client EVENT packet with those names never
 gets here (:mod:`services.connection.server` refuses it)."""
@@ -98,13 +97,17 @@ class EdgeNamespace(LifecycleEvents, ConversationEvents, socketio.AsyncNamespace
                 raise InvalidArgument("an event carries one payload object")
             self.edge.limits.take(sock.buckets, identity.user_id if sock.registered else None,  # type: ignore[union-attr]
                                   event.rate, now)
-            if sock.inflight >= self.edge.settings.max_events_in_flight:
-                raise RateLimited("too many events in flight on this socket; wait for their replies")
-            sock.inflight += 1
-            try:
-                reply = await bound.method(sock, event.parse(payload[0] if payload else None))
-            finally:
-                sock.inflight -= 1
+            args = event.parse(payload[0] if payload else None)
+            if not event.bulky:
+                reply = await bound.method(sock, args)
+            elif sock.inflight >= self.edge.settings.max_events_in_flight:
+                raise RateLimited("too many large replies in flight on this socket; wait for them")
+            else:
+                sock.inflight += 1
+                try:
+                    reply = await bound.method(sock, args)
+                finally:
+                    sock.inflight -= 1
             bound.ok.inc()
             return reply
         except SwitchboardError as exc:

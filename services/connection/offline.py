@@ -12,6 +12,7 @@ from prometheus_client import Counter
 
 from protos import messaging_pb2, messaging_pb2_grpc
 from services.connection.registry import Registry, Socket
+from services.connection.server import EdgeServer
 from switchboard import events
 from switchboard.errors import SwitchboardError
 
@@ -61,11 +62,12 @@ async def push_pending(sio: socketio.AsyncServer, registry: Registry,
         await _release(sio, sock)
 
 
-async def _push_backlog(sio: socketio.AsyncServer, registry: Registry,
+async def _push_backlog(sio: EdgeServer, registry: Registry,
                         messaging: messaging_pb2_grpc.MessagingServiceStub, sock: Socket, batch: int) -> int:
     assert sock.identity is not None
     cursor, pushed = 0, 0
     while registry.get(sock.sid) is sock:
+        await sio.drained(sock.sid)  # a page at a time, as fast as the client reads (the backlog is bounded)
         try:
             page = await messaging.FetchPending(
                 messaging_pb2.FetchPendingRequest(user_id=sock.identity.user_id, limit=batch, after_id=cursor)

@@ -29,6 +29,20 @@ class Outbox(asyncio.Queue):
         super().__init__()
         self.limit, self.held, self.overflowed = limit, 0, False
         self._on_overflow = on_overflow
+        self._low: asyncio.Event | None = None  # made only while someone waits (memory per idle socket)
+
+    async def below_half(self) -> None:
+        """Return once at most half the limit is queued (or the connection is being dropped)."""
+        if self.held <= self.limit // 2 or self.overflowed:
+            return
+        if self._low is None:
+            self._low = asyncio.Event()
+        await self._low.wait()
+
+    def _release_waiters(self) -> None:
+        if self._low is not None:
+            self._low.set()
+            self._low = None
 
     def put_nowait(self, item: Any) -> None:
         if self.overflowed:
@@ -44,6 +58,8 @@ class Outbox(asyncio.Queue):
         item = super().get_nowait()
         if item is not None:
             self.held -= _size(item)
+            if self.held <= self.limit // 2:
+                self._release_waiters()
         return item
 
     def _overflow(self) -> None:
@@ -56,5 +72,6 @@ class Outbox(asyncio.Queue):
                 break
             self.task_done()
         self.held = 0
+        self._release_waiters()
         super().put_nowait(None)  # the writer stops and closes the websocket
         self._on_overflow(self)

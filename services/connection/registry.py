@@ -29,7 +29,7 @@ class Socket:
     last_beat: float = dataclasses.field(default_factory=time.monotonic)
     # Rate limit buckets by rate class (services.connection.limits), made on first use.
     buckets: dict[str, Bucket] = dataclasses.field(default_factory=dict)
-    inflight: int = 0  # events being handled (each may hold its reply: bounded per socket)
+    inflight: int = 0  # events with large replies being handled (each holds its reply: bounded per socket)
     # While the socket's backlog is being pushed, live ``new_message`` events wait here (services.connection.
     # offline), so the app never sees a live message ahead of the older ones it missed. None: not holding.
     held: list[dict[str, Any]] | None = None

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter as Tally
 from collections.abc import Callable
@@ -117,6 +118,15 @@ class EdgeServer(socketio.AsyncServer):
             return
         await sock.close(wait=False, abort=False)
         sock.queue.put_nowait(None)
+
+    async def drained(self, sid: str) -> None:
+        """Wait while the socket's outgoing backlog is above half its limit: bulk pushes (a user's offline
+        backlog) go at the pace the client reads instead of tripping the limit meant for clients that stopped."""
+        sock = self.eio.sockets.get(self.manager.eio_sid_from_sid(sid, "/"))
+        if sock is not None and sock.queue.held > sock.queue.limit // 2:
+            # bounded: a connection closed meanwhile never drains; the caller checks its socket and goes on
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(sock.queue.below_half(), 5)
 
     async def close_socket(self, sid: str) -> None:
         """:meth:`close_connection` for a socket.io sid."""

@@ -47,7 +47,7 @@ class Settings(CommonSettings):
     register_timeout_seconds: float = 30
     # Bytes waiting to be written to one socket; past it the socket is dropped (a reader that stopped reading).
     socket_backlog_bytes: int = 4 << 20
-    # Events of one socket handled at once; each may hold a reply (a sync page is up to ~2 MB) until it is queued.
+    # Events with large replies (sync, list_devices; a page is up to ~2 MB) one socket may have in flight.
     max_events_in_flight: int = 16
 
     @property

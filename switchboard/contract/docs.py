@@ -36,12 +36,17 @@ def render() -> str:
         "`PAYLOAD_TOO_LARGE`. Reserved names (" + ", ".join(f"`{n}`" for n in sorted(RESERVED_EVENTS)) +
         ") and undeclared names are answered `INVALID_ARGUMENT` and reach no handler.",
         "",
+        "Events marked *large reply* count against `SWITCHBOARD_MAX_EVENTS_IN_FLIGHT` per socket.",
+        "",
         "| event | fields | reply | rate class | largest packet (bytes) |",
         "|---|---|---|---|---|",
     ]
+    out += [
+    ]
     for e in EVENTS.values():
         shapes = " **or**<br>".join(_fields(v.fields) for v in e.variants)
-        out.append(f"| `{e.name}` — {e.doc} | {shapes} | `{e.reply}` | {e.rate} | {e.max_packet_bytes():,} |")
+        reply = f"`{e.reply}`" + (" *large reply*" if e.bulky else "")
+        out.append(f"| `{e.name}` — {e.doc} | {shapes} | {reply} | {e.rate} | {e.max_packet_bytes():,} |")
     out += [
         "",
         "## Authorization matrix",

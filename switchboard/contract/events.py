@@ -57,6 +57,8 @@ class Event:
     roles: frozenset[str] = ALL_ROLES
     rate: str = "control"
     registered: bool = True  # False: allowed before ``register`` (only register itself)
+    # Its reply can be large (a history page is up to ~2 MB): the edge bounds how many a socket has in flight.
+    bulky: bool = False
 
     def parse(self, payload: Any) -> dict[str, Any]:
         """The payload's declared fields, converted and checked; unknown fields are ignored."""
@@ -113,10 +115,10 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
           (Variant("up_to_sequence", (s.SESSION_ID, s.UP_TO_SEQUENCE, s.CLAIMED_USER_ID)), *_RECEIPT_BY_IDS),
           rate="receipt"),
     Event("sync", "a page of a session's history after a sequence number", "{success, messages, has_more}",
-          _one(s.SESSION_ID, s.AFTER_SEQUENCE, s.SYNC_LIMIT), rate="read"),
+          _one(s.SESSION_ID, s.AFTER_SEQUENCE, s.SYNC_LIMIT), rate="read", bulky=True),
     Event("typing", "tell the session's other participants (coalesced)", "{success}",
           _one(s.SESSION_ID, s.IS_TYPING), roles=frozenset({"user", "agent"}), rate="typing"),
-    Event("list_devices", "the caller's own devices", "{success, devices}", _one(), rate="read"),
+    Event("list_devices", "the caller's own devices", "{success, devices}", _one(), rate="read", bulky=True),
     Event("kick_device", "close every socket of one of the caller's own devices", "{success, connections_closed}",
           _one(s.DEVICE_ID, s.REASON)),
     Event("update_push_token", "the push token of this socket's device", "{success}", _one(s.PUSH_TOKEN)),
