@@ -22,7 +22,7 @@ from typing import Any
 
 from client.config import ClientConfig
 from client.connection import Connection
-from client.errors import NotConnectedError, RequestError
+from client.errors import ClientClosedError, NotConnectedError, RequestError
 from client.memory import DisplayMemory
 from client.receipts import DeliveredReceipts
 from client.rpc import Rpc
@@ -45,6 +45,7 @@ class Incoming:
         self._memory = memory
         self.receipts = DeliveredReceipts(config, runtime, connection, before_send=memory.flush)
         self._gap_tasks: dict[str, asyncio.Task[None]] = {}
+        self._catch_up_task: asyncio.Task[None] | None = None
 
     def receive(self, data: Any) -> None:
         """Every ``new_message``, live, offline or from a gap-filling sync: dedup, order, pass on."""
@@ -66,10 +67,35 @@ class Incoming:
         self._memory.record(message_id, session_id, self._tracker.last(session_id))
 
     def link_up(self) -> None:
-        """After a (re)connect: send the receipts still pending, fill the holes left open by the last link."""
+        """After a (re)connect: send the receipts still pending, fill the holes left open by the last link, and
+        catch up on every known session."""
         self.receipts.resume()
         for session_id in self._tracker.gaps():
             self._schedule_gap_fill(session_id)
+        if self._catch_up_task is None or self._catch_up_task.done():
+            self._catch_up_task = self._runtime.spawn(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        """Sync each known session from its watermark. The server pushes again only what no device of this
+        user acknowledged: messages another device of the user acknowledged while this one was away (and this
+        user's own messages sent from another device) come back only this way — and when no later message
+        arrives to reveal the gap, nothing else would bring a session's last messages. One session at a time,
+        so a reconnect costs each session one ``sync``, not a burst."""
+        for session_id in self._tracker.known():
+            while not self._connection.closing:
+                after = self._tracker.last(session_id)
+                try:
+                    reply = await self._rpc.sync(session_id, after, self.config.sync_limit)
+                except (NotConnectedError, ClientClosedError, TimeoutError) as exc:
+                    log.info("catch-up stopped, the next link starts it again: %s", exc)
+                    return
+                except RequestError as exc:
+                    log.warning("catch-up of %s refused: %s", session_id, exc)
+                    break
+                for msg in reply.get("messages") or []:
+                    self.receive(msg)
+                if not reply.get("has_more") or self._tracker.last(session_id) == after:
+                    break
 
     def _apply(self, verdict: Received, session_id: str) -> None:
         self._deliver(verdict.deliver)

@@ -70,6 +70,10 @@ class SequenceTracker:
     def gaps(self) -> list[str]:
         return [sid for sid, state in self._sessions.items() if state.held]
 
+    def known(self) -> list[str]:
+        """Sessions with a watermark: the ones a reconnect catches up on."""
+        return [sid for sid, state in self._sessions.items() if state.last is not None]
+
     def baseline(self, session_id: str, last_sequence: int) -> None:
         """We know everything up to ``last_sequence`` is history (a session we just opened: 0; a join reply
         that names the session's last sequence). Only sets a watermark the tracker does not have yet."""

@@ -51,7 +51,7 @@ async def test_ticks_never_move_backwards_on_any_device_of_the_sender(sdk: SdkFa
     await agent.send_message_delivered(message_id=read_first["message_id"])
     await agent.send_message_delivered(message_id=delivered_first["message_id"])
     await agent.send_message_read(message_id=delivered_first["message_id"])
-    nc = await nats.connect(system.nats.url)
+    nc = await nats.connect(system.nats.admin_url)
     try:
         subject = Subjects(system.prefix).user(uid)
         for ack in (read_first, delivered_first):
@@ -279,3 +279,33 @@ async def test_a_restarted_app_shows_nothing_twice_and_holds_a_live_push_for_the
         assert rec.texts() == ["m3", "m4", "m5"]  # m1, m2 not again; m5 after the backlog
     finally:
         await revived.close()
+
+
+async def test_a_device_back_from_away_catches_up_on_what_another_device_acknowledged(
+        sdk: SdkFactory, system: System) -> None:
+    """The server pushes again only what no device of the user acknowledged: a device that was away learns of
+    the rest (and of its user's own messages sent from another device) by syncing its sessions on reconnect,
+    even when no later message reveals the gap."""
+    uid = next_user_id()
+    phone, _ = await sdk("user", user_id=uid, device_id="phone")
+    laptop, laptop_rec = await sdk("user", user_id=uid, node=1, device_id="laptop")
+    agent, _ = await sdk("agent", node=1)
+    session_id = await conversation(phone, agent)
+    first = await agent.send_message(session_id, "before you left", role="agent")
+    await eventually(lambda: [m["id"] for m in laptop_rec.events["message"]] == [first["message_id"]])
+
+    await laptop.disconnect()
+    answers = [await agent.send_message(session_id, f"while you were away {i}", role="agent") for i in range(3)]
+    own = await phone.send_message(session_id, "sent from the phone")
+    ids = [a["message_id"] for a in answers]
+
+    async def acknowledged_by_the_phone() -> bool:
+        rows = await system.query(
+            f"SELECT COUNT(*) FROM offline_messages WHERE user_id = %s AND delivered = TRUE"
+            f" AND message_id IN ({', '.join(['%s'] * len(ids))})", uid, *ids)
+        return rows == [(len(ids),)]
+
+    await eventually(acknowledged_by_the_phone)
+    assert await laptop.connect(uid, system.token(uid, "user"), device_id="laptop", timeout=15)
+    await eventually(lambda: [m["id"] for m in laptop_rec.events["message"]] == [
+        first["message_id"], *sorted([*ids, own["message_id"]])])
