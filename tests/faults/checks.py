@@ -4,10 +4,9 @@ Definitions (what the issue promises, per acknowledged message):
 
 * **lost** — an acknowledged message missing from ``chat_messages``, or never shown on a device of the other
   participant. A message its sender never got an ack for is not lost (it is "unacked").
-* **own copies missed** (reported, not asserted) — an acknowledged message never shown on another device of
-  its own sender. The sender's copy for its other devices is a core-NATS event with no ``offline_messages``
-  row, so a device offline at that moment learns of it only from a later sequence gap; the session's last
-  message can stay missing there. Not promised today (docs/architecture.md); counted so that it shows.
+* **own copies missed** — an acknowledged message never shown on another device of its own sender. That copy is
+  a core-NATS event with no ``offline_messages`` row: a device away at that moment gets it from the SDK's
+  catch-up ``sync`` of every known session when it reconnects.
 * **duplicates** — a message shown more than once on one device (``on_message`` called again for its id).
 * **order violations** — on one device, a session's message shown with a sequence not above the highest
   already shown there (a repeat counts as a duplicate, not here).
@@ -77,7 +76,7 @@ class Verdict:
     sent: int = 0
     acked: int = 0
     lost: int = 0
-    own_missed: int = 0  # never shown on another device of its sender (reported; see the module's docstring)
+    own_missed: int = 0  # never shown on another device of its sender
     duplicates: int = 0
     order_violations: int = 0
     receipts_lost: int = 0

@@ -73,8 +73,8 @@ async def test_delivery_under_fault(scenario: Scenario, mode: Mode, mariadb_aliv
         verdict = await run_scenario(scenario, mode, mariadb_alive, nats, database_url, tmp_path)
     verdicts.append(verdict)
     print("\n" + render([verdict], mode) + f"\nlogs: {tmp_path}")
-    counts = {"lost": verdict.lost, "duplicates": verdict.duplicates, "order": verdict.order_violations,
-              "receipts": verdict.receipts_lost}
+    counts = {"lost": verdict.lost, "own copies missed": verdict.own_missed, "duplicates": verdict.duplicates,
+              "order": verdict.order_violations, "receipts": verdict.receipts_lost}
     assert counts == dict.fromkeys(counts, 0), f"{counts}; logs in {tmp_path}; " + "; ".join(verdict.details)
     assert not math.isinf(verdict.recovery), f"a session never delivered again; logs in {tmp_path}"
     assert verdict.recovery <= scenario.recovery_target, (
