@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pymysql
 
+from switchboard import certs
 from switchboard import settings as settings_mod
 from switchboard.auth import ROLES, issue_token
 from switchboard.db import MySQLURL
@@ -63,6 +64,12 @@ def cmd_token(args: argparse.Namespace) -> None:
     print(issue_token(args.user_id, args.role, secret, ttl_seconds=args.ttl))
 
 
+def cmd_certs(args: argparse.Namespace) -> None:
+    directory = certs.ensure(Path(args.dir), clients=(*certs.DEFAULT_CLIENTS, *args.client), hosts=args.host)
+    print(f"CA and certificates in {directory} (existing ones kept): ca.pem, NAME.pem and NAME-key.pem for "
+          f"{', '.join([*certs.SERVERS, *certs.DEFAULT_CLIENTS, *args.client])}")
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     importlib.import_module(f"services.{args.service}.app").serve()
 
@@ -80,6 +87,8 @@ async def _up(args: argparse.Namespace) -> None:
     assert main is not None
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, main.cancel)
+    pki = certs.ensure(Path(args.data_dir or tempfile.mkdtemp(prefix="switchboard-")) / "pki")
+    print(f"grpc: mutual TLS with the development CA in {pki}")
     nats: list[NatsServer] = []
     backends: list[ServiceProcess] = []
     edges: list[ServiceProcess] = []
@@ -92,11 +101,13 @@ async def _up(args: argparse.Namespace) -> None:
             print(f"nats: bundled nats-server with JetStream at {nats[0].url}, data in {store}")
         for service, http_port in (("devices", 8102), ("messaging", 8101)):
             backends.append(ServiceProcess(
-                service, int(env.get(f"SWITCHBOARD_{service.upper()}_HTTP_PORT", http_port)), env))
+                service, int(env.get(f"SWITCHBOARD_{service.upper()}_HTTP_PORT", http_port)),
+                {**env, **certs.service_env(pki, service)}))
             await backends[-1].start()
         base = int(env.get("SWITCHBOARD_EDGE_PORT", 8000))
         for i in range(args.edges):
-            edge_env = {**env, "SWITCHBOARD_EDGE_PORT": str(base + i), "SWITCHBOARD_NODE_ID": f"edge-{i + 1}"}
+            edge_env = {**env, **certs.service_env(pki, "connection"), "SWITCHBOARD_EDGE_PORT": str(base + i),
+                        "SWITCHBOARD_NODE_ID": f"edge-{i + 1}"}
             edges.append(ServiceProcess("connection", base + i, edge_env, name=f"edge-{i + 1}"))
             await edges[-1].start()
         print(f"switchboard is up: socket.io on http://127.0.0.1:{base}"
@@ -143,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--role", choices=sorted(ROLES), default="user")
     tok.add_argument("--ttl", type=int, default=24 * 3600, help="seconds")
     tok.set_defaults(func=cmd_token)
+
+    crt = sub.add_parser("certs", help="a development CA and gRPC certificates (mutual TLS) in a directory")
+    crt.add_argument("--dir", required=True, help="where the PEM files go (the CA is reused if there)")
+    crt.add_argument("--client", action="append", default=[],
+                     help="also a client certificate for this outside backend (its name in the callers file)")
+    crt.add_argument("--host", action="append", default=[], help="another name or address of the servers")
+    crt.set_defaults(func=cmd_certs)
 
     srv = sub.add_parser("serve", help="run one service in this process")
     srv.add_argument("service", choices=SERVICES)

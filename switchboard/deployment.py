@@ -5,8 +5,12 @@ what ``switchboard up`` and the containers run."""
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import functools
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,10 +20,20 @@ import aiomysql
 import grpc
 
 from protos import devices_pb2_grpc, messaging_pb2_grpc
+from switchboard import certs
 from switchboard.auth import Role, issue_token
 from switchboard.db import MySQLURL
-from switchboard.grpc import channel, stub
+from switchboard.grpc import Transport, channel, stub
 from switchboard.runner import NatsServer, ServiceProcess, free_port
+
+
+@functools.cache
+def dev_pki() -> Path:
+    """One development CA and its certificates per process (a test session, a bench run): made once, in a
+    temporary directory removed at exit, so every deployment runs with mutual TLS at no start-up cost."""
+    directory = Path(tempfile.mkdtemp(prefix="switchboard-pki-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return certs.ensure(directory)
 
 
 @dataclasses.dataclass(eq=False)
@@ -60,6 +74,7 @@ class Deployment:
             "SWITCHBOARD_MESSAGING_GRPC_TARGET": f"127.0.0.1:{self.messaging_grpc_port}",
             **(extra_env or {}),
         }
+        self.pki = dev_pki()
         self.services: dict[str, ServiceProcess] = {}
         self.edges: list[Edge] = []
         self._channels: list[grpc.aio.Channel] = []
@@ -82,7 +97,8 @@ class Deployment:
     ) -> ServiceProcess:
         name = name or service
         http_port = free_port()
-        env = {**self.env, f"SWITCHBOARD_{service.upper()}_HTTP_PORT": str(http_port), "SWITCHBOARD_NODE_ID": name}
+        env = {**self.env, **self.credentials(service).env(),
+               f"SWITCHBOARD_{service.upper()}_HTTP_PORT": str(http_port), "SWITCHBOARD_NODE_ID": name}
         if grpc_port is not None:
             env[f"SWITCHBOARD_{service.upper()}_GRPC_PORT"] = str(grpc_port)
         proc = ServiceProcess(service, http_port, env, name=name, log_path=self.log_dir / f"{name}.log")
@@ -93,7 +109,8 @@ class Deployment:
     async def add_edge(self, node_id: str | None = None, port: int | None = None) -> Edge:
         node_id = node_id or f"edge-{len(self.edges) + 1}"
         port = port or free_port()
-        env = {**self.env, "SWITCHBOARD_EDGE_PORT": str(port), "SWITCHBOARD_NODE_ID": node_id}
+        env = {**self.env, **self.credentials("edge").env(), "SWITCHBOARD_EDGE_PORT": str(port),
+               "SWITCHBOARD_NODE_ID": node_id}
         proc = ServiceProcess("connection", port, env, name=node_id, log_path=self.log_dir / f"{node_id}.log")
         await proc.start()
         edge = Edge(node_id, port, proc)
@@ -119,14 +136,21 @@ class Deployment:
     def token(self, user_id: int, role: str = "user", ttl: int = 6 * 3600) -> str:
         return issue_token(user_id, cast(Role, role), self.jwt_secret, ttl_seconds=ttl)
 
-    def devices_stub(self) -> devices_pb2_grpc.DeviceServiceStub:
-        return stub(devices_pb2_grpc.DeviceServiceStub, self._channel(self.devices_grpc_port))
+    def credentials(self, caller: str) -> certs.TlsFiles:
+        """The certificate naming ``caller`` (made on first use), signed by this run's development CA."""
+        found = certs.files(self.pki, caller)
+        return found if found.cert_file.exists() else certs.issue(self.pki, caller)
 
-    def messaging_stub(self, port: int | None = None) -> messaging_pb2_grpc.MessagingServiceStub:
-        return stub(messaging_pb2_grpc.MessagingServiceStub, self._channel(port or self.messaging_grpc_port))
+    def devices_stub(self, caller: str = "edge") -> devices_pb2_grpc.DeviceServiceStub:
+        """A stub calling as ``caller`` (an edge unless told: tests and benchmarks drive internal RPCs too)."""
+        return stub(devices_pb2_grpc.DeviceServiceStub, self._channel(self.devices_grpc_port, caller))
 
-    def _channel(self, port: int) -> grpc.aio.Channel:
-        ch = channel(f"127.0.0.1:{port}")
+    def messaging_stub(self, port: int | None = None, caller: str = "edge") -> messaging_pb2_grpc.MessagingServiceStub:
+        return stub(messaging_pb2_grpc.MessagingServiceStub,
+                    self._channel(port or self.messaging_grpc_port, caller))
+
+    def _channel(self, port: int, caller: str) -> grpc.aio.Channel:
+        ch = channel(f"127.0.0.1:{port}", Transport(self.credentials(caller)))
         self._channels.append(ch)
         return ch
 

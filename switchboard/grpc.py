@@ -1,11 +1,15 @@
-"""gRPC bootstrap: grpc.aio servers with health, reflection, error mapping and metrics; client channels that
-turn a peer's status back into a :class:`~switchboard.errors.SwitchboardError`."""
+"""gRPC bootstrap: grpc.aio servers with mutual TLS, per-caller authorization, health, optional reflection,
+error mapping and metrics; client channels that present this process's certificate and turn a peer's status back
+into a :class:`~switchboard.errors.SwitchboardError`."""
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import grpc
@@ -14,7 +18,11 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram
 
+from switchboard.callers import BUILTIN, Authorizer, Caller, Guard
+from switchboard.callers import load as load_callers
+from switchboard.certs import TlsFiles
 from switchboard.errors import CODE_METADATA_KEY, SwitchboardError, from_grpc
+from switchboard.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +52,87 @@ SERVER_KEEPALIVE = [
 ]
 
 
-def _map_errors(method: str, handler: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]) -> Any:
-    """Wrap one servicer method: domain errors become statuses (the stable code in trailing metadata),
-    anything unexpected is logged and answered INTERNAL, and every call is counted and timed. Wrapping the
-    methods once at start-up costs nothing per call, unlike a server interceptor that builds a handler for
-    every RPC."""
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]")
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _host(address: str) -> str:
+    return address.strip().rsplit(":", 1)[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class Transport:
+    """How this process speaks gRPC: mutual TLS with ``tls`` or, with ``tls`` None, plaintext without caller
+    checks — a development mode that only ever binds or dials loopback addresses."""
+
+    tls: TlsFiles | None
+
+    @classmethod
+    def from_settings(cls, settings: CommonSettings) -> Transport:
+        """Refuses to start without TLS material unless ``SWITCHBOARD_GRPC_INSECURE`` asks for plaintext."""
+        paths = (settings.grpc_ca_file, settings.grpc_cert_file, settings.grpc_key_file)
+        if all(paths):
+            return cls(TlsFiles(*(Path(p) for p in paths)))
+        if any(paths) or not settings.grpc_insecure:
+            raise ValueError(
+                "gRPC needs SWITCHBOARD_GRPC_CA_FILE, SWITCHBOARD_GRPC_CERT_FILE and SWITCHBOARD_GRPC_KEY_FILE "
+                "(`switchboard certs --dir DIR` makes a development set); SWITCHBOARD_GRPC_INSECURE=true allows "
+                "plaintext without caller checks, on loopback only")
+        return cls(None)
+
+    def require_loopback(self, addresses: Iterable[str]) -> None:
+        if self.tls is None and (remote := [a for a in addresses if not _is_loopback(_host(a))]):
+            raise ValueError(f"SWITCHBOARD_GRPC_INSECURE allows loopback addresses only, not {', '.join(remote)}")
+
+    def _read(self) -> tuple[bytes, bytes, bytes]:
+        assert self.tls is not None
+        return self.tls.ca_file.read_bytes(), self.tls.cert_file.read_bytes(), self.tls.key_file.read_bytes()
+
+    def server_credentials(self, client_certificates: bool) -> grpc.ServerCredentials:
+        """Mutual TLS (a client certificate signed by the CA is required at the handshake), or server-only TLS
+        for the token port: grpcio cannot ask for a certificate without requiring one."""
+        ca, cert, key = self._read()
+        return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca,
+                                           require_client_auth=client_certificates)
+
+    def channel_credentials(self) -> grpc.ChannelCredentials:
+        ca, cert, key = self._read()
+        return grpc.ssl_channel_credentials(ca, key, cert)
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerSecurity:
+    """A server's transport, who may call it, an optional token port for backends without a client certificate
+    (``host:port``, empty for none) and whether reflection is on."""
+
+    transport: Transport
+    callers: tuple[Caller, ...] = BUILTIN
+    token_bind: str = ""
+    reflection: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: CommonSettings, token_port: int) -> ServerSecurity:
+        return cls(Transport.from_settings(settings), load_callers(settings.grpc_callers_file),
+                   f"{settings.bind_host}:{token_port}" if token_port else "", settings.grpc_reflection)
+
+
+def _map_errors(method: str, handler: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]],
+                guard: Guard | None) -> Any:
+    """Wrap one servicer method: the caller is authorized (``guard``, built for this method at start-up),
+    domain errors become statuses (the stable code in trailing metadata), anything unexpected is logged and
+    answered INTERNAL, and every call is counted and timed. Wrapping the methods once at start-up costs
+    nothing per call, unlike a server interceptor that builds a handler for every RPC."""
     handled, seconds = RPC_HANDLED.labels, RPC_SECONDS.labels(method)
 
     async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
         started, code = time.perf_counter(), "OK"
         try:
+            if guard is not None:
+                guard(context)
             return await handler(request, context)
         except SwitchboardError as exc:
             code = exc.code
@@ -73,38 +152,59 @@ def _map_errors(method: str, handler: Callable[[Any, grpc.aio.ServicerContext], 
     return unary
 
 
-def _wrap_servicer(servicer: Any, full_name: str) -> None:
+def _wrap_servicer(servicer: Any, full_name: str, authorizer: Authorizer | None) -> None:
     for method in descriptor_pool.Default().FindServiceByName(full_name).methods:
-        setattr(servicer, method.name, _map_errors(method.name, getattr(servicer, method.name)))
+        guard = authorizer.guard(method.name) if authorizer else None
+        setattr(servicer, method.name, _map_errors(method.name, getattr(servicer, method.name), guard))
+
+
+def _add_port(server: grpc.aio.Server, bind: str, credentials: grpc.ServerCredentials | None) -> int:
+    try:
+        port = server.add_secure_port(bind, credentials) if credentials else server.add_insecure_port(bind)
+    except RuntimeError:  # how grpcio reports a failed bind (older versions returned 0)
+        port = 0
+    if port == 0:
+        raise OSError(f"cannot bind gRPC server to {bind}: is another process on that port?")
+    return port
 
 
 class GrpcServer:
-    """A grpc.aio server hosting ``servicers`` plus the standard health and reflection services."""
+    """A grpc.aio server hosting ``servicers`` plus the standard health service (open to any client that
+    completes the TLS handshake: it tells only whether the service is serving) and, when asked, reflection."""
 
-    def __init__(self, bind: str, servicers: Iterable[tuple[AddServicer, Any, str]]) -> None:
-        self.bind = bind
+    def __init__(self, bind: str, servicers: Iterable[tuple[AddServicer, Any, str]],
+                 security: ServerSecurity) -> None:
+        self.bind, self.security = bind, security
         self._servicers = list(servicers)
         self._server: grpc.aio.Server | None = None
         self.health = health.aio.HealthServicer()
-        self.port = 0
+        self.port = self.token_port = 0
 
     async def start(self) -> int:
         # grpcio sets SO_REUSEPORT on Linux by default: a second process would bind the port silently and take
         # half the calls. Without it, a taken port fails the bind, and the service's start.
+        security, transport = self.security, self.security.transport
+        transport.require_loopback([self.bind])
+        if transport.tls is None and security.token_bind:
+            raise ValueError("a gRPC token port needs TLS: set the SWITCHBOARD_GRPC_*_FILE settings")
         server = grpc.aio.server(options=[*SERVER_KEEPALIVE, ("grpc.so_reuseport", 0)])
+        authorizer = Authorizer(security.callers) if transport.tls else None
         names = [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
         for add, servicer, full_name in self._servicers:
-            _wrap_servicer(servicer, full_name)
+            _wrap_servicer(servicer, full_name, authorizer)
             add(servicer, server)
             names.append(full_name)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        reflection.enable_server_reflection(names, server)
-        try:
-            self.port = server.add_insecure_port(self.bind)
-        except RuntimeError:  # how grpcio reports a failed bind (older versions returned 0)
-            self.port = 0
-        if self.port == 0:
-            raise OSError(f"cannot bind gRPC server to {self.bind}: is another process on that port?")
+        if security.reflection:
+            reflection.enable_server_reflection(names, server)
+        if transport.tls is None:
+            log.warning("gRPC in plaintext without caller checks (SWITCHBOARD_GRPC_INSECURE), loopback only")
+            self.port = _add_port(server, self.bind, None)
+        else:
+            self.port = _add_port(server, self.bind, transport.server_credentials(client_certificates=True))
+            if security.token_bind:
+                self.token_port = _add_port(server, security.token_bind,
+                                            transport.server_credentials(client_certificates=False))
         await server.start()
         for _, _, full_name in self._servicers:
             await self.health.set(full_name, health_pb2.HealthCheckResponse.SERVING)
@@ -157,13 +257,16 @@ def channel_target(target: str) -> str:
     return addresses[0] if len(addresses) == 1 else "ipv4:" + ",".join(addresses)
 
 
-def channel(target: str) -> grpc.aio.Channel:
-    """A client channel with keepalives (a dead peer is noticed), fast reconnects, and round-robin over
-    several comma-separated replicas."""
+def channel(target: str, transport: Transport) -> grpc.aio.Channel:
+    """A client channel presenting this process's certificate (mutual TLS), with keepalives (a dead peer is
+    noticed), fast reconnects, and round-robin over several comma-separated replicas."""
     options: list[tuple[str, Any]] = [*CLIENT_KEEPALIVE, *CLIENT_RECONNECT, ("grpc.enable_retries", 1)]
     if "," in target:
         options.append(("grpc.lb_policy_name", "round_robin"))
-    return grpc.aio.insecure_channel(channel_target(target), options=options)
+    if transport.tls is None:
+        transport.require_loopback(target.split(","))
+        return grpc.aio.insecure_channel(channel_target(target), options=options)
+    return grpc.aio.secure_channel(channel_target(target), transport.channel_credentials(), options=options)
 
 
 def stub(stub_class: Callable[[grpc.aio.Channel], S], ch: grpc.aio.Channel, timeout: float = 10.0) -> S:

@@ -33,6 +33,16 @@ class CommonSettings:
     bind_host: str = "127.0.0.1"  # HTTP and gRPC listen here; 0.0.0.0 in containers
     devices_grpc_target: str = "127.0.0.1:50052"
     messaging_grpc_target: str = "127.0.0.1:50051"
+    # gRPC mutual TLS (switchboard.grpc.Transport): the CA that signs the peers, this process's certificate (its
+    # caller identity, and the server certificate of devices and messaging) and key. Without them a service
+    # refuses to start, unless grpc_insecure allows plaintext, with no caller checks, on loopback only.
+    grpc_ca_file: str = ""
+    grpc_cert_file: str = ""
+    grpc_key_file: str = ""
+    grpc_insecure: bool = False
+    # gRPC servers only: the outside backends that may call (switchboard.callers) and the reflection service.
+    grpc_callers_file: str = ""
+    grpc_reflection: bool = False
 
 
 def _convert(raw: str, annotation: Any, name: str) -> Any:

@@ -31,7 +31,7 @@ from switchboard import nats as sb_nats
 from switchboard.auth import TokenVerifier
 from switchboard.contract import MAX_PACKET_BYTES
 from switchboard.errors import SwitchboardError
-from switchboard.grpc import channel, stub
+from switchboard.grpc import Transport, channel, stub
 from switchboard.http import ReadinessCheck
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
     app = http.create_app("connection")
     origins = settings.cors_allowed_origins
     registry = Registry()
+    transport = Transport.from_settings(settings)  # refuses to start without TLS material
     sio = EdgeServer(
         client_address=lambda environ: client_address(environ, settings.trusted_proxy_set)[0],
         max_connections_per_ip=settings.max_connections_per_ip,
@@ -63,8 +64,8 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
 
     @app.before_server_start
     async def start(app: Sanic) -> None:
-        devices_channel = channel(settings.devices_grpc_target)
-        messaging_channel = channel(settings.messaging_grpc_target)
+        devices_channel = channel(settings.devices_grpc_target, transport)
+        messaging_channel = channel(settings.messaging_grpc_target, transport)
         async def resync() -> None:
             edge.spawn(push_pending_to_all(sio, registry, edge.messaging, settings.offline_batch), "resync")
 

@@ -14,7 +14,7 @@ from services.devices.store import DeviceStore
 from switchboard import http
 from switchboard import logging as sb_logging
 from switchboard.db import create_pool
-from switchboard.grpc import GrpcServer
+from switchboard.grpc import GrpcServer, ServerSecurity
 from switchboard.nats import Subjects
 from switchboard.nats import connect as nats_connect
 
@@ -23,6 +23,7 @@ SERVICE_NAME = "switchboard.devices.v1.DeviceService"
 
 def create_app(settings: Settings) -> Sanic:
     app = http.create_app("devices")
+    security = ServerSecurity.from_settings(settings, settings.devices_grpc_token_port)  # refuses bad TLS settings
 
     @app.before_server_start
     async def start(app: Sanic) -> None:
@@ -34,7 +35,7 @@ def create_app(settings: Settings) -> Sanic:
         servicer = DeviceServicer(store, nc, subjects, settings, presence)
         grpc_server = GrpcServer(
             f"{settings.bind_host}:{settings.devices_grpc_port}",
-            [(add_DeviceServiceServicer_to_server, servicer, SERVICE_NAME)],
+            [(add_DeviceServiceServicer_to_server, servicer, SERVICE_NAME)], security,
         )
         await grpc_server.start()
         cleanup = CleanupLoop(store, presence, settings.cleanup_interval_seconds, settings.heartbeat_timeout_seconds)

@@ -11,6 +11,9 @@ from switchboard.settings import CommonSettings, load
 class Settings(CommonSettings):
     devices_http_port: int = 8102
     devices_grpc_port: int = 50052
+    # Server-authenticated TLS for outside backends that send a bearer token instead of a client certificate
+    # (0: none).
+    devices_grpc_token_port: int = 0
     max_devices_per_user: int = 10
     max_sockets_per_device: int = 5
     # A connected row whose heartbeat is older than this is taken for a socket its edge lost (crash, partition).

@@ -25,7 +25,7 @@ from services.messaging.writer import BatchWriter
 from switchboard import db, http
 from switchboard import logging as sb_logging
 from switchboard import nats as sb_nats
-from switchboard.grpc import GrpcServer, channel, stub
+from switchboard.grpc import GrpcServer, ServerSecurity, channel, stub
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ SERVICE_NAME = "switchboard.messaging.v1.MessagingService"
 
 def create_app(settings: Settings) -> Sanic:
     app = http.create_app("messaging")
+    security = ServerSecurity.from_settings(settings, settings.messaging_grpc_token_port)  # refuses bad TLS settings
 
     @app.before_server_start
     async def start(app: Sanic) -> None:
@@ -54,12 +55,12 @@ def create_app(settings: Settings) -> Sanic:
         sending = Sending(writer, publisher, store)
         servicer = MessagingServicer(store, sending, publisher, receipts, settings)
         grpc_server = GrpcServer(f"{settings.bind_host}:{settings.messaging_grpc_port}",
-                                 [(add_MessagingServiceServicer_to_server, servicer, SERVICE_NAME)])
+                                 [(add_MessagingServiceServicer_to_server, servicer, SERVICE_NAME)], security)
         await grpc_server.start()
         retry_worker = RetryWorker(store, publisher, settings)
         app.ctx.retry_worker = retry_worker
         retry_worker.start()
-        devices_channel = channel(settings.devices_grpc_target)
+        devices_channel = channel(settings.devices_grpc_target, security.transport)
         sweep = DeliverySweep(store, publisher, online_lookup(stub(DeviceServiceStub, devices_channel)), settings)
         sweep.start()
         presence = PresenceForwarder(nc, subjects, store, publisher)

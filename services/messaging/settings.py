@@ -11,6 +11,9 @@ from switchboard.settings import CommonSettings, load
 class Settings(CommonSettings):
     messaging_http_port: int = 8101
     messaging_grpc_port: int = 50051
+    # Server-authenticated TLS for outside backends that send a bearer token instead of a client certificate
+    # (0: none).
+    messaging_grpc_token_port: int = 0
     # JetStream keeps each user's messages this long (the stream's max_age) and at most this many per user.
     offline_retention_seconds: int = 7 * 24 * 3600
     inbox_max_per_user: int = 10000

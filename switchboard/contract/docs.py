@@ -81,9 +81,10 @@ def render() -> str:
         out.append(f"| {c.name} | {names} | {c.doc} |")
     out += ["", "## server → client", "", "| event | payload | to |", "|---|---|---|"]
     out += [f"| `{p.name}` | `{p.fields}` | {p.doc} |" for p in PUSHES]
-    out += ["", "## RPCs", "", f"Callers: {CALLERS}.", "", "| service | rpc | request fields | does |",
-            "|---|---|---|---|"]
-    out += [f"| {r.service} | `{r.name}` | {_fields(r.fields)} | {r.doc} |" for r in RPCS.values()]
+    out += ["", "## RPCs", "", f"Callers: {CALLERS}.", "", "| service | rpc | request fields | does | callers |",
+            "|---|---|---|---|---|"]
+    out += [f"| {r.service} | `{r.name}` | {_fields(r.fields)} | {r.doc} | {', '.join(sorted(r.callers))} |"
+            for r in RPCS.values()]
     return "\n".join(out) + "\n"
 
 

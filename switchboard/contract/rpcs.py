@@ -2,8 +2,10 @@
 socket.io events use (renamed where the proto names them differently), so a limit is written once. The servicers
 check requests with :meth:`Rpc.check`; docs/contract.md lists them.
 
-The RPCs are internal: callers are the edges and trusted backends, which assert user ids; no role applies and no
-rate limit (the edge limits the sockets that cause the calls)."""
+Each RPC also declares which kinds of caller may call it (:attr:`Rpc.callers`), read by the servers' authorization
+check (:mod:`switchboard.callers`): the registry and batch RPCs are the edges' alone; the public API is open to the
+edges and to the outside backends whose entry lists it. Callers assert user ids; no role applies and no rate limit
+(the edge limits the sockets that cause the calls)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,13 @@ from typing import Any
 from switchboard.contract import schema as s
 from switchboard.contract.fields import Field, IdList, Int, Str, StrList
 
-CALLERS = "edges and trusted backends (internal; they assert user ids)"
+# Kinds of caller: the edge nodes, the messaging service (its delivery sweep asks devices for presence) and
+# outside backends (each limited further to the methods its entry in the callers file lists).
+EDGE, MESSAGING, BACKEND = "edge", "messaging", "backend"
+PUBLIC = frozenset({EDGE, BACKEND})
+INTERNAL = frozenset({EDGE})
+CALLERS = ("internal RPCs are the edges' alone; public ones are open to the edges and to outside backends whose "
+           "entry lists them (docs: README, Calling the gRPC APIs)")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -22,6 +30,7 @@ class Rpc:
     name: str
     fields: tuple[Field, ...]
     doc: str
+    callers: frozenset[str] = PUBLIC
 
     def field(self, name: str) -> Any:
         return next(f for f in self.fields if f.name == name)
@@ -49,13 +58,14 @@ RPCS: dict[str, Rpc] = {r.name: r for r in (
     Rpc(_MESSAGING, "AssignAgent", (_SESSION, Int("agent_id", required=True, minimum=1)), "take a session"),
     Rpc(_MESSAGING, "GetSession", (_SESSION,), "one session"),
     Rpc(_MESSAGING, "SendMessage", _SEND_FIELDS, "store, sequence and route a message"),
-    Rpc(_MESSAGING, "SendMessageBatch", _SEND_FIELDS, "SendMessage for each item; an invalid item fails alone"),
+    Rpc(_MESSAGING, "SendMessageBatch", _SEND_FIELDS, "SendMessage for each item; an invalid item fails alone",
+        INTERNAL),
     Rpc(_MESSAGING, "SendSystemMessage",
         (_as(_SESSION, "session_id", required=False), Int("user_id", minimum=1), _as(s.TEXT, "text"),
          s.MESSAGE_TYPE, _as(s.CLIENT_MSG_ID, "idempotency_key")),
         "a message from `system` to a session, or to the user's latest open session"),
     Rpc(_MESSAGING, "MarkDelivered", (_USER, s.MESSAGE_IDS), "delivered receipts, forward only"),
-    Rpc(_MESSAGING, "MarkDeliveredBatch", (_USER, s.MESSAGE_IDS), "MarkDelivered for each item"),
+    Rpc(_MESSAGING, "MarkDeliveredBatch", (_USER, s.MESSAGE_IDS), "MarkDelivered for each item", INTERNAL),
     Rpc(_MESSAGING, "MarkRead", (_USER, s.MESSAGE_IDS), "read receipts, forward only"),
     Rpc(_MESSAGING, "MarkReadUpTo", (_USER, _SESSION, _as(s.UP_TO_SEQUENCE, "sequence_number", minimum=0)),
         "read receipts for a session up to a sequence number"),
@@ -71,10 +81,11 @@ RPCS: dict[str, Rpc] = {r.name: r for r in (
         "a device's push token"),
     Rpc(_DEVICES, "RegisterConnection",
         (_USER, _as(_ID, "connection_id"), _as(_ID, "socket_id"), s.DEVICE_ID, _as(_ID, "node_id"),
-         Str("ip_address", max_len=45), Str("user_agent", max_len=4096)), "a socket joins the registry"),
+         Str("ip_address", max_len=45), Str("user_agent", max_len=4096)), "a socket joins the registry", INTERNAL),
     Rpc(_DEVICES, "TouchConnections", (_as(_ID, "node_id"), StrList("connection_ids", max_items=10_000)),
-        "heartbeats of an edge, coalesced"),
-    Rpc(_DEVICES, "UnregisterConnection", (_as(_ID, "connection_id"),), "a socket leaves the registry"),
-    Rpc(_DEVICES, "ResetNode", (_as(_ID, "node_id"),), "close the rows an edge left behind"),
-    Rpc(_DEVICES, "GetPresence", (IdList("user_ids", max_items=1000),), "online or not, devices, last seen"),
+        "heartbeats of an edge, coalesced", INTERNAL),
+    Rpc(_DEVICES, "UnregisterConnection", (_as(_ID, "connection_id"),), "a socket leaves the registry", INTERNAL),
+    Rpc(_DEVICES, "ResetNode", (_as(_ID, "node_id"),), "close the rows an edge left behind", INTERNAL),
+    Rpc(_DEVICES, "GetPresence", (IdList("user_ids", max_items=1000),), "online or not, devices, last seen",
+        PUBLIC | {MESSAGING}),
 )}

@@ -18,8 +18,10 @@ from pathlib import Path
 import pymysql
 import pytest
 
+from switchboard import certs
 from switchboard.auth import issue_token
 from switchboard.db import MySQLURL
+from switchboard.deployment import dev_pki
 from switchboard.runner import free_port
 from tests.support.users import SocketUser
 
@@ -182,7 +184,7 @@ def test_a_service_refuses_a_taken_port(running: Up, service: str, taken: str) -
     """Started on a port another service holds, a service exits non-zero with one clear line. gRPC would
     otherwise share the port (SO_REUSEPORT) and take half its calls."""
     key = f"SWITCHBOARD_{taken}_PORT"
-    env = {**running.env, **_ports(), key: running.env[key],
+    env = {**running.env, **_ports(), **certs.service_env(dev_pki(), service), key: running.env[key],
            "SWITCHBOARD_NATS_URL": f"nats://127.0.0.1:{running.nats_port}"}
     result = subprocess.run([sys.executable, "-m", "switchboard", "serve", service], env=env, timeout=60,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
