@@ -105,13 +105,14 @@ async def _up(args: argparse.Namespace) -> None:
                 {**env, **certs.service_env(pki, service)}))
             await backends[-1].start()
         base = int(env.get("SWITCHBOARD_EDGE_PORT", 8000))
+        admin_base = int(env.get("SWITCHBOARD_EDGE_ADMIN_PORT", 8200))
         for i in range(args.edges):
             edge_env = {**env, **certs.service_env(pki, "connection"), "SWITCHBOARD_EDGE_PORT": str(base + i),
-                        "SWITCHBOARD_NODE_ID": f"edge-{i + 1}"}
-            edges.append(ServiceProcess("connection", base + i, edge_env, name=f"edge-{i + 1}"))
+                        "SWITCHBOARD_EDGE_ADMIN_PORT": str(admin_base + i), "SWITCHBOARD_NODE_ID": f"edge-{i + 1}"}
+            edges.append(ServiceProcess("connection", admin_base + i, edge_env, name=f"edge-{i + 1}"))
             await edges[-1].start()
-        print(f"switchboard is up: socket.io on http://127.0.0.1:{base}"
-              + (f"..{base + args.edges - 1}" if args.edges > 1 else "") + " (Ctrl-C stops everything)")
+        print(f"switchboard is up: socket.io on http://127.0.0.1:{_ports(base, args.edges)}, edge health and "
+              f"metrics on :{_ports(admin_base, args.edges)} (Ctrl-C stops everything)")
         exited = await first_exit([*nats, *backends, *edges])
         raise ChildError(f"{exited.name} exited with {exited.proc and exited.proc.returncode}")
     except asyncio.CancelledError:
@@ -120,6 +121,10 @@ async def _up(args: argparse.Namespace) -> None:
         for sig in STOP_SIGNALS:  # a second signal takes the default action; the children die with us
             loop.remove_signal_handler(sig)
         await stop_all([edges, *([p] for p in reversed(backends)), nats])
+
+
+def _ports(first: int, count: int) -> str:
+    return f"{first}..{first + count - 1}" if count > 1 else str(first)
 
 
 def cmd_up(args: argparse.Namespace) -> None:
@@ -139,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="start NATS (bundled), apply migrations, run all services")
-    up.add_argument("--edges", type=int, default=1, help="connection-service nodes, on ports 8000, 8001, ...")
+    up.add_argument("--edges", type=int, default=1,
+                    help="connection-service nodes, on ports 8000, 8001, ... (admin ports 8200, 8201, ...)")
     up.add_argument("--nats-port", type=int, default=0,
                     help="port of the bundled nats-server (default: a free one; 4222 is often taken)")
     up.add_argument("--data-dir", help="JetStream storage for the bundled nats-server")

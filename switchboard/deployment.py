@@ -41,10 +41,15 @@ class Edge:
     node_id: str
     port: int
     process: ServiceProcess
+    admin_port: int  # /health, /ready, /metrics
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}"
 
     @property
     def ws_url(self) -> str:
@@ -106,21 +111,22 @@ class Deployment:
         self.services[name] = proc
         return proc
 
-    async def add_edge(self, node_id: str | None = None, port: int | None = None) -> Edge:
+    async def add_edge(self, node_id: str | None = None, port: int | None = None,
+                       admin_port: int | None = None) -> Edge:
         node_id = node_id or f"edge-{len(self.edges) + 1}"
-        port = port or free_port()
+        port, admin_port = port or free_port(), admin_port or free_port()
         env = {**self.env, **self.credentials("edge").env(), "SWITCHBOARD_EDGE_PORT": str(port),
-               "SWITCHBOARD_NODE_ID": node_id}
-        proc = ServiceProcess("connection", port, env, name=node_id, log_path=self.log_dir / f"{node_id}.log")
+               "SWITCHBOARD_EDGE_ADMIN_PORT": str(admin_port), "SWITCHBOARD_NODE_ID": node_id}
+        proc = ServiceProcess("connection", admin_port, env, name=node_id, log_path=self.log_dir / f"{node_id}.log")
         await proc.start()
-        edge = Edge(node_id, port, proc)
+        edge = Edge(node_id, port, proc, admin_port)
         self.edges.append(edge)
         return edge
 
     async def restart_edge(self, edge: Edge) -> None:
-        """Start an edge again on the same port and node id (after a stop or a kill)."""
+        """Start an edge again on the same ports and node id (after a stop or a kill)."""
         self.edges.remove(edge)
-        fresh = await self.add_edge(edge.node_id, edge.port)
+        fresh = await self.add_edge(edge.node_id, edge.port, edge.admin_port)
         edge.process = fresh.process
         self.edges[self.edges.index(fresh)] = edge
 

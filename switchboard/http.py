@@ -1,9 +1,10 @@
 """The HTTP face every service shares: ``/health`` (the process is up), ``/ready`` (its dependencies answer)
-and ``/metrics`` (Prometheus text format). ``/health`` and ``/ready`` name the process (``pid``), so a supervisor
-can tell its own child from a stale process holding the port."""
+and ``/metrics`` (Prometheus text format), on a port apart from what clients reach. ``/health`` and ``/ready``
+name the process (``pid``), so a supervisor can tell its own child from a stale process holding the port."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import os
@@ -84,19 +85,42 @@ def serve(app: Sanic, host: str, port: int) -> None:
     app.run(sock=listen(host, port), single_process=True, access_log=False, motd=False)
 
 
-def serve_asgi(app: ASGIApp, host: str, port: int, ws_max_size: int = 16 * 1024 * 1024) -> None:
-    """Run an ASGI app (the edge: socket.io wrapping Sanic) under uvicorn in this process. Its lifespan events
-    reach Sanic, so the app's start/stop listeners run as under Sanic's own server. The socket is bound first:
-    uvicorn would run the start listeners (which touch shared state) before finding its port taken. Open sockets
-    get ``EDGE_DRAIN_SECONDS`` to close on SIGTERM, so a supervisor's 10 s budget holds with clients connected."""
+@dataclasses.dataclass(frozen=True)
+class Listener:
+    host: str
+    port: int
+
+
+def serve_asgi(public: ASGIApp, on: Listener, admin: ASGIApp, admin_on: Listener,
+               ws_max_size: int = 16 * 1024 * 1024) -> None:
+    """Run an ASGI app (the edge: socket.io) under uvicorn in this process, with ``admin`` (the Sanic app: health,
+    readiness, metrics) on a port of its own so the public port never serves them. ``admin`` gets the lifespan
+    events, so its start/stop listeners run as under Sanic's own server. Both sockets are bound first: uvicorn
+    would run the start listeners (which touch shared state) before finding a port taken. Open sockets get
+    ``EDGE_DRAIN_SECONDS`` to close on SIGTERM, so a supervisor's 10 s budget holds with clients connected."""
     import uvicorn
 
-    sock = listen(host, port)
-    config = uvicorn.Config(app, loop="uvloop", ws="websockets-sansio", ws_max_size=ws_max_size, lifespan="on",
-                            log_config=None,
+    if on.port == admin_on.port:
+        log.critical("the admin port must differ from the public port (%d)", on.port)
+        raise SystemExit(1)
+    socks = [listen(on.host, on.port), listen(admin_on.host, admin_on.port)]
+    config = uvicorn.Config(by_port(public, admin, socks[1].getsockname()[1]), loop="uvloop",
+                            ws="websockets-sansio", ws_max_size=ws_max_size, lifespan="on", log_config=None,
                             access_log=False, ws_ping_interval=None, timeout_graceful_shutdown=EDGE_DRAIN_SECONDS,
                             proxy_headers=False)  # X-Forwarded-For is the edge's call (SWITCHBOARD_TRUSTED_PROXIES)
     server = uvicorn.Server(config)
-    server.run(sockets=[sock])
+    server.run(sockets=socks)
     if not server.started:
         raise SystemExit(1)
+
+
+def by_port(public: ASGIApp, admin: ASGIApp, admin_port: int) -> ASGIApp:
+    """One ASGI app for two listening sockets: requests that arrived on ``admin_port`` (and the lifespan) go to
+    ``admin``, every other request to ``public``."""
+
+    async def route(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        server = scope.get("server") or ("", 0)
+        app = admin if scope["type"] == "lifespan" or server[1] == admin_port else public
+        await app(scope, receive, send)
+
+    return route

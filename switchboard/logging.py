@@ -4,11 +4,32 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from typing import Any
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
+# A JWT (base64url of '{"', then two more segments): whatever path it took into a line, it never leaves it.
+_JWT = re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*")
+_QUERY = re.compile(r'\?[^\s"]*')
+
+
+class Redact(logging.Filter):
+    """No token and no query string in any log line. uvicorn logs every websocket upgrade with its URL at INFO,
+    and clients may pass a token in the query string: request lines of the server's loggers lose their query
+    strings; anything shaped like a JWT is masked in every line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: the handler reports it as it would without this filter
+            return True
+        if record.name.startswith("uvicorn"):
+            message = _QUERY.sub("", message)
+        record.msg, record.args = _JWT.sub("[redacted]", message), ()
+        return True
+
 
 
 class JsonFormatter(logging.Formatter):
@@ -37,6 +58,7 @@ def setup(service: str, level: str = "INFO", fmt: str = "json") -> None:
         handler.setFormatter(JsonFormatter(service))
     else:
         handler.setFormatter(logging.Formatter(f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(Redact())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -168,7 +168,8 @@ async def _nats_server_name(host: str, port: int) -> str:
 
 
 class ServiceProcess(ManagedProcess):
-    """``python -m switchboard serve <service>`` with the given environment, ready when ``/ready`` says so."""
+    """``python -m switchboard serve <service>`` with the given environment, ready when ``/ready`` on its HTTP
+    port (an edge's admin port) says so."""
 
     def __init__(self, service: str, http_port: int, env: Mapping[str, str], name: str | None = None,
                  log_path: Path | None = None) -> None:

@@ -13,6 +13,7 @@ from sanic import Sanic
 
 from protos import devices_pb2, devices_pb2_grpc, messaging_pb2_grpc
 from services.connection.codec import OrjsonCodec
+from services.connection.cors import OriginPolicy
 from services.connection.edge import Edge
 from services.connection.fanout import Fanout
 from services.connection.heartbeats import Heartbeats
@@ -20,6 +21,7 @@ from services.connection.lifecycle import client_address, close_all
 from services.connection.limits import Limits
 from services.connection.namespace import EdgeNamespace
 from services.connection.offline import push_pending_to_all
+from services.connection.proxies import TrustedProxies
 from services.connection.registry import Registry
 from services.connection.server import EdgeServer
 from services.connection.settings import Settings, load_settings
@@ -40,24 +42,24 @@ SOCKETS = Gauge("switchboard_edge_sockets", "Open sockets on this node")
 REGISTERED = Gauge("switchboard_edge_registered_sockets", "Registered sockets on this node")
 
 
-def create_app(settings: Settings) -> socketio.ASGIApp:
-    """socket.io as an ASGI app in front of the Sanic app (health, metrics, lifespan listeners), served by
-    uvicorn: measured on this stack (bench/RESULTS.md), python-socketio's ASGI driver carries ~40 % more
-    messages per CPU and holds less memory per socket than its native Sanic driver, which its own docs call
-    unmaintained."""
+def create_app(settings: Settings) -> tuple[socketio.ASGIApp, Sanic]:
+    """socket.io as an ASGI app (the public port) and the Sanic app with health, readiness, metrics and the
+    lifespan listeners (the admin port), both served by one uvicorn: measured on this stack (bench/RESULTS.md),
+    python-socketio's ASGI driver carries ~40 % more messages per CPU and holds less memory per socket than its
+    native Sanic driver, which its own docs call unmaintained."""
     app = http.create_app("connection")
-    origins = settings.cors_allowed_origins
+    proxies = TrustedProxies(settings.trusted_proxies)
     registry = Registry()
     transport = Transport.from_settings(settings)  # refuses to start without TLS material
     sio = EdgeServer(
-        client_address=lambda environ: client_address(environ, settings.trusted_proxy_set)[0],
+        client_address=lambda environ: client_address(environ, proxies)[0],
         max_connections_per_ip=settings.max_connections_per_ip,
         register_timeout=settings.register_timeout_seconds,
         backlog_limit=settings.socket_backlog_bytes,
         is_registered=lambda sid: (sock := registry.get(sid)) is not None and sock.registered,
         async_mode="asgi",
-        cors_allowed_origins="*" if origins == "*" else [o.strip() for o in origins.split(",")],
         json=OrjsonCodec,
+        **OriginPolicy.parse(settings.cors_allowed_origins).engineio_options(),
     )
     SOCKETS.set_function(lambda: len(registry))
     REGISTERED.set_function(registry.registered_count)
@@ -76,7 +78,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
             devices=stub(devices_pb2_grpc.DeviceServiceStub, devices_channel),
             messaging=stub(messaging_pb2_grpc.MessagingServiceStub, messaging_channel),
             nc=nc, subjects=sb_nats.Subjects(settings.nats_prefix),
-            limits=Limits(settings.rates(), settings.user_rate_multiplier),
+            limits=Limits(settings.rates(), settings.user_rate_multiplier), proxies=proxies,
         )
         edge.typing = TypingRelay(nc, edge.subjects, settings.typing_relay_interval_seconds)
         edge.fanout = Fanout(nc, edge.subjects, sio, registry, edge.kick)
@@ -112,7 +114,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
         for ch in app.ctx.channels:
             await ch.close()
 
-    return socketio.ASGIApp(sio, other_asgi_app=app)
+    return socketio.ASGIApp(sio), app
 
 
 async def reset_node(edge: Edge) -> None:
@@ -144,4 +146,7 @@ def serve() -> None:
     sb_logging.setup("connection", settings.log_level, settings.log_format)
     # A websocket message larger than the largest legal packet is refused by uvicorn as it arrives, before it
     # is buffered whole (its default allows 16 MiB: 40 handshake-only sockets took an edge to 1.5 GiB).
-    http.serve_asgi(create_app(settings), settings.bind_host, settings.edge_port, ws_max_size=MAX_PACKET_BYTES)
+    public, admin = create_app(settings)
+    http.serve_asgi(public, http.Listener(settings.bind_host, settings.edge_port),
+                    admin, http.Listener(settings.edge_admin_host, settings.edge_admin_port),
+                    ws_max_size=MAX_PACKET_BYTES)

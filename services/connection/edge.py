@@ -12,6 +12,7 @@ from nats.aio.client import Client
 
 from protos import devices_pb2, devices_pb2_grpc, messaging_pb2_grpc
 from services.connection.limits import Limits
+from services.connection.proxies import TrustedProxies
 from services.connection.registry import Registry, Socket
 from services.connection.server import EdgeServer
 from services.connection.settings import Settings
@@ -39,6 +40,7 @@ class Edge:
     nc: Client
     subjects: Subjects
     limits: Limits
+    proxies: TrustedProxies
     # Built right after the edge, because they call back into it (kick, close).
     fanout: Fanout = dataclasses.field(init=False)
     heartbeats: Heartbeats = dataclasses.field(init=False)

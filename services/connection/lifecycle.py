@@ -14,6 +14,7 @@ import socketio
 from protos import devices_pb2
 from services.connection.edge import check_claimed_user
 from services.connection.offline import hold_live, push_pending
+from services.connection.proxies import TrustedProxies
 from services.connection.registry import Socket
 from switchboard.auth import Identity
 from switchboard.contract import RPCS
@@ -28,16 +29,14 @@ log = logging.getLogger(__name__)
 USER_AGENT_MAX: int = RPCS["RegisterConnection"].field("user_agent").max_len
 
 
-def client_address(environ: dict[str, Any], trusted_proxies: frozenset[str]) -> tuple[str, str]:
-    """The client's IP and user agent. The peer address is the client unless the peer is a trusted proxy,
-    whose ``X-Forwarded-For`` is then believed (its left-most entry is the original client)."""
+def client_address(environ: dict[str, Any], trusted_proxies: TrustedProxies) -> tuple[str, str]:
+    """The client's IP and user agent: the peer, or behind trusted proxies the right-most untrusted hop of
+    ``X-Forwarded-For`` (:mod:`services.connection.proxies`)."""
     # python-engineio's ASGI driver hard-codes REMOTE_ADDR; the peer is in the ASGI scope.
     client = (environ.get("asgi.scope") or {}).get("client")
     peer = client[0] if client else environ.get("REMOTE_ADDR", "")
-    forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and peer in trusted_proxies:
-        peer = forwarded.split(",")[0].strip()
-    return peer[:45], environ.get("HTTP_USER_AGENT", "")
+    ip = trusted_proxies.client(peer, environ.get("HTTP_X_FORWARDED_FOR", ""))
+    return ip[:45], environ.get("HTTP_USER_AGENT", "")
 
 
 class LifecycleEvents:
@@ -47,7 +46,7 @@ class LifecycleEvents:
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         edge = self.edge
-        ip, user_agent = client_address(environ, edge.settings.trusted_proxy_set)
+        ip, user_agent = client_address(environ, edge.proxies)
         sock = Socket(sid=sid, ip=ip, user_agent=user_agent[:USER_AGENT_MAX])
         token = auth.get("token") if isinstance(auth, dict) else None
         if token:

@@ -13,15 +13,21 @@ from switchboard.settings import CommonSettings
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings(CommonSettings):
     edge_port: int = 8000
+    # /health, /ready and /metrics: a port of their own, for probes and Prometheus, never proxied publicly
+    # (the socket.io port answers 404 there). Loopback unless the orchestrator probes from outside.
+    edge_admin_port: int = 8200
+    edge_admin_host: str = "127.0.0.1"
     # The spec's server-side heartbeat settings: clients beat every interval; silence past the timeout closes.
     heartbeat_interval_seconds: float = 30
     heartbeat_timeout_seconds: float = 120
     # Heartbeats are written to the registry in one statement per flush, whatever the socket count.
     heartbeat_flush_seconds: float = 5
     offline_batch: int = 100
-    # Comma-separated peer addresses whose X-Forwarded-For is believed (the load balancer).
+    # Comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For is believed
+    # (services.connection.proxies).
     trusted_proxies: str = ""
-    cors_allowed_origins: str = "*"
+    # Comma-separated browser origins (https://app.example.com); empty: none (services.connection.cors).
+    cors_allowed_origins: str = ""
     # Per-socket budgets, one per rate class of the contract: a burst, refilled at a steady rate. A user's
     # sockets on this node share user_rate_multiplier times each budget.
     send_rate_per_second: float = 50
@@ -49,10 +55,6 @@ class Settings(CommonSettings):
     socket_backlog_bytes: int = 4 << 20
     # Events with large replies (sync, list_devices; a page is up to ~2 MB) one socket may have in flight.
     max_events_in_flight: int = 16
-
-    @property
-    def trusted_proxy_set(self) -> frozenset[str]:
-        return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
 
     def rates(self) -> dict[str, Rate]:
         """Each rate class's per-socket budget, read from the fields named after it."""

@@ -91,7 +91,7 @@ async def test_a_reader_that_stops_reading_is_dropped_and_its_backlog_released(m
 
 async def _metric(system, name: str) -> float:
     import aiohttp
-    async with aiohttp.ClientSession() as http, http.get(f"{system.edges[0].url}/metrics") as response:
+    async with aiohttp.ClientSession() as http, http.get(f"{system.edges[0].admin_url}/metrics") as response:
         text = await response.text()
     return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
 

@@ -31,7 +31,7 @@ UP_READY_SECONDS = 90  # four processes start one after the other on a shared 2-
 STOP_SECONDS = 10  # the spec's bound for SIGTERM, clients connected
 
 
-PORTS = ("EDGE", "MESSAGING_GRPC", "MESSAGING_HTTP", "DEVICES_GRPC", "DEVICES_HTTP")
+PORTS = ("EDGE", "EDGE_ADMIN", "MESSAGING_GRPC", "MESSAGING_HTTP", "DEVICES_GRPC", "DEVICES_HTTP")
 
 
 def _ports() -> dict[str, str]:
@@ -200,7 +200,7 @@ async def test_sigterm_stops_everything_within_10s_with_clients_connected(start_
     user = SocketUser(f"http://127.0.0.1:{up.port('EDGE')}", 4242, issue_token(4242, "user", JWT_SECRET))
     await user.join()
     if edge_frozen:
-        os.kill(ready_pid(up.port("EDGE")), signal.SIGSTOP)
+        os.kill(ready_pid(up.port("EDGE_ADMIN")), signal.SIGSTOP)
     up.proc.send_signal(signal.SIGTERM)
     left = await asyncio.to_thread(wait_gone, [up.proc.pid, *pids], STOP_SECONDS)
     await user.sio.disconnect()
