@@ -22,8 +22,34 @@ class Identity:
     role: Role
 
 
+MIN_SECRET_BYTES = 32
+# Secrets printed in this repository (an old default, the compose fallback): whoever read it could mint agent or
+# admin tokens for any id on a deployment that kept them.
+PUBLISHED_SECRETS = frozenset({"dev-secret-change-me-at-least-32-bytes"})
+
+
+class WeakSecret(ValueError):
+    """The HS256 secret would let others mint tokens: empty, short or published."""
+
+
+def require_strong_secret(secret: str, public_key: str = "") -> None:
+    """Refuse to verify or mint tokens with a secret others may know or guess. Not needed with RS256
+    (``public_key``): the edge then holds no secret at all."""
+    if public_key:
+        return
+    fix = ("set SWITCHBOARD_JWT_SECRET to at least 32 random bytes (python -c 'import secrets; "
+           "print(secrets.token_urlsafe(32))'), or SWITCHBOARD_JWT_PUBLIC_KEY for RS256")
+    if not secret:
+        raise WeakSecret(f"SWITCHBOARD_JWT_SECRET is empty: {fix}")
+    if secret in PUBLISHED_SECRETS:
+        raise WeakSecret(f"SWITCHBOARD_JWT_SECRET is a published default, anyone can mint tokens with it: {fix}")
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise WeakSecret(f"SWITCHBOARD_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes: {fix}")
+
+
 class TokenVerifier:
     def __init__(self, secret: str, public_key: str = "") -> None:
+        require_strong_secret(secret, public_key)
         if public_key:
             self._key, self._algorithms = public_key, ["RS256"]
         else:
@@ -54,6 +80,7 @@ class TokenVerifier:
 
 def issue_token(user_id: int, role: Role, secret: str, ttl_seconds: int = 24 * 3600) -> str:
     """Mint an HS256 token, for development and tests; production tokens come from the identity provider."""
+    require_strong_secret(secret)
     now = int(time.time())
     claims = {"sub": str(user_id), "role": role, "iat": now, "exp": now + ttl_seconds}
     return jwt.encode(claims, secret, algorithm="HS256")

@@ -9,16 +9,18 @@ import importlib
 import os
 import signal
 import sys
-import tempfile
 from pathlib import Path
 
 import pymysql
 
 from switchboard import certs
 from switchboard import settings as settings_mod
-from switchboard.auth import ROLES, issue_token
+from switchboard.auth import ROLES, WeakSecret, issue_token
+from switchboard.datadir import DEFAULT as DEFAULT_DATA_DIR
+from switchboard.datadir import DataDir
 from switchboard.db import MySQLURL
 from switchboard.migrate import migrate
+from switchboard.nats_auth import ROLE_OF_SERVICE
 from switchboard.runner import ChildError, NatsServer, ServiceProcess, first_exit, stop_all
 
 SERVICES = ("devices", "messaging", "connection")
@@ -60,8 +62,15 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def cmd_token(args: argparse.Namespace) -> None:
-    secret = os.environ.get("SWITCHBOARD_JWT_SECRET", settings_mod.CommonSettings.jwt_secret)
-    print(issue_token(args.user_id, args.role, secret, ttl_seconds=args.ttl))
+    """Signed with $SWITCHBOARD_JWT_SECRET, else with the development secret ``up`` keeps in its data dir."""
+    secret = os.environ.get("SWITCHBOARD_JWT_SECRET") or DataDir(args.data_dir).read_jwt_secret()
+    if not secret:
+        raise SystemExit(f"switchboard token: no secret; set SWITCHBOARD_JWT_SECRET, or run `switchboard up` "
+                         f"first (it keeps a development secret in {DataDir(args.data_dir).root}/)")
+    try:
+        print(issue_token(args.user_id, args.role, secret, ttl_seconds=args.ttl))
+    except WeakSecret as exc:
+        raise SystemExit(f"switchboard token: {exc}") from None
 
 
 def cmd_certs(args: argparse.Namespace) -> None:
@@ -71,7 +80,15 @@ def cmd_certs(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    importlib.import_module(f"services.{args.service}.app").serve()
+    try:
+        importlib.import_module(f"services.{args.service}.app").serve()
+    except WeakSecret as exc:
+        raise SystemExit(f"switchboard serve {args.service}: {exc}") from None
+
+
+def _nats_login(nats: list[NatsServer], service: str) -> dict[str, str]:
+    """The bundled NATS server's credentials for ``service``; none with an external NATS (the environment's)."""
+    return nats[0].auth.env(ROLE_OF_SERVICE[service]) if nats else {}
 
 
 async def _up(args: argparse.Namespace) -> None:
@@ -87,27 +104,35 @@ async def _up(args: argparse.Namespace) -> None:
     assert main is not None
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, main.cancel)
-    pki = certs.ensure(Path(args.data_dir or tempfile.mkdtemp(prefix="switchboard-")) / "pki")
+    data = DataDir(args.data_dir)
+    if "SWITCHBOARD_JWT_SECRET" not in env:
+        env["SWITCHBOARD_JWT_SECRET"] = data.jwt_secret()
+        where = "" if args.data_dir is None else f" --data-dir {data.root}"
+        print(f"jwt: development secret in {data.root}/jwt-secret; a token: "
+              f"switchboard token{where} --user-id 123 --role user")
+    pki = certs.ensure(data.root / "pki")
     print(f"grpc: mutual TLS with the development CA in {pki}")
     nats: list[NatsServer] = []
     backends: list[ServiceProcess] = []
     edges: list[ServiceProcess] = []
     try:
         if "SWITCHBOARD_NATS_URL" not in env:
-            store = Path(args.data_dir or tempfile.mkdtemp(prefix="switchboard-nats-"))
-            nats.append(NatsServer(store, port=args.nats_port or None))
+            prefix = env.get("SWITCHBOARD_NATS_PREFIX", settings_mod.CommonSettings.nats_prefix)
+            nats.append(NatsServer(data.nats_store, port=args.nats_port or None, auth=data.nats_auth(prefix)))
             await nats[0].start()
             env["SWITCHBOARD_NATS_URL"] = nats[0].url
-            print(f"nats: bundled nats-server with JetStream at {nats[0].url}, data in {store}")
+            print(f"nats: bundled nats-server with JetStream at {nats[0].url} (services log in with credentials "
+                  f"from {data.root}), data in {data.nats_store}")
         for service, http_port in (("devices", 8102), ("messaging", 8101)):
             backends.append(ServiceProcess(
                 service, int(env.get(f"SWITCHBOARD_{service.upper()}_HTTP_PORT", http_port)),
-                {**env, **certs.service_env(pki, service)}))
+                {**env, **_nats_login(nats, service), **certs.service_env(pki, service)}))
             await backends[-1].start()
         base = int(env.get("SWITCHBOARD_EDGE_PORT", 8000))
         admin_base = int(env.get("SWITCHBOARD_EDGE_ADMIN_PORT", 8200))
         for i in range(args.edges):
-            edge_env = {**env, **certs.service_env(pki, "connection"), "SWITCHBOARD_EDGE_PORT": str(base + i),
+            edge_env = {**env, **_nats_login(nats, "connection"), **certs.service_env(pki, "connection"),
+                        "SWITCHBOARD_EDGE_PORT": str(base + i),
                         "SWITCHBOARD_EDGE_ADMIN_PORT": str(admin_base + i), "SWITCHBOARD_NODE_ID": f"edge-{i + 1}"}
             edges.append(ServiceProcess("connection", admin_base + i, edge_env, name=f"edge-{i + 1}"))
             await edges[-1].start()
@@ -148,17 +173,19 @@ def build_parser() -> argparse.ArgumentParser:
                     help="connection-service nodes, on ports 8000, 8001, ... (admin ports 8200, 8201, ...)")
     up.add_argument("--nats-port", type=int, default=0,
                     help="port of the bundled nats-server (default: a free one; 4222 is often taken)")
-    up.add_argument("--data-dir", help="JetStream storage for the bundled nats-server")
+    up.add_argument("--data-dir", help=f"the bundled nats-server's store, development secrets and certificates "
+                                       f"(default: {DEFAULT_DATA_DIR}/ here)")
     up.set_defaults(func=cmd_up)
 
     mig = sub.add_parser("migrate", help="create the database if missing and apply pending migrations")
     mig.add_argument("--mysql-url", help="default: $SWITCHBOARD_MYSQL_URL")
     mig.set_defaults(func=cmd_migrate)
 
-    tok = sub.add_parser("token", help="print a development JWT (HS256, $SWITCHBOARD_JWT_SECRET)")
+    tok = sub.add_parser("token", help="print a development JWT (HS256, $SWITCHBOARD_JWT_SECRET or up's secret)")
     tok.add_argument("--user-id", type=int, required=True)
     tok.add_argument("--role", choices=sorted(ROLES), default="user")
     tok.add_argument("--ttl", type=int, default=24 * 3600, help="seconds")
+    tok.add_argument("--data-dir", help=f"up's data dir, for its development secret (default: {DEFAULT_DATA_DIR}/)")
     tok.set_defaults(func=cmd_token)
 
     crt = sub.add_parser("certs", help="a development CA and gRPC certificates (mutual TLS) in a directory")

@@ -24,6 +24,7 @@ from switchboard import certs
 from switchboard.auth import Role, issue_token
 from switchboard.db import MySQLURL
 from switchboard.grpc import Transport, channel, stub
+from switchboard.nats_auth import ROLE_OF_SERVICE
 from switchboard.runner import NatsServer, ServiceProcess, free_port
 
 
@@ -102,7 +103,7 @@ class Deployment:
     ) -> ServiceProcess:
         name = name or service
         http_port = free_port()
-        env = {**self.env, **self.credentials(service).env(),
+        env = {**self.env, **self.nats.auth.env(ROLE_OF_SERVICE[service]), **self.credentials(service).env(),
                f"SWITCHBOARD_{service.upper()}_HTTP_PORT": str(http_port), "SWITCHBOARD_NODE_ID": name}
         if grpc_port is not None:
             env[f"SWITCHBOARD_{service.upper()}_GRPC_PORT"] = str(grpc_port)
@@ -115,7 +116,8 @@ class Deployment:
                        admin_port: int | None = None) -> Edge:
         node_id = node_id or f"edge-{len(self.edges) + 1}"
         port, admin_port = port or free_port(), admin_port or free_port()
-        env = {**self.env, **self.credentials("edge").env(), "SWITCHBOARD_EDGE_PORT": str(port),
+        env = {**self.env, **self.nats.auth.env("edge"), **self.credentials("edge").env(),
+               "SWITCHBOARD_EDGE_PORT": str(port),
                "SWITCHBOARD_EDGE_ADMIN_PORT": str(admin_port), "SWITCHBOARD_NODE_ID": node_id}
         proc = ServiceProcess("connection", admin_port, env, name=node_id, log_path=self.log_dir / f"{node_id}.log")
         await proc.start()

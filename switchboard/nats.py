@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,9 +16,12 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
+from switchboard.settings import CommonSettings
+
 log = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT_SECONDS = 3
+TYPING = "typing"
 
 
 class Subjects:
@@ -33,13 +37,22 @@ class Subjects:
         sender's own message for its other devices): live only, their state lives in the database."""
         return f"{self.prefix}.user.{user_id}.evt"
 
+    def user_typing(self, user_id: int) -> str:
+        """Typing notices for a user, published by edges. Edges may publish here and nowhere else
+        (:mod:`switchboard.nats_auth`), so an edge's fan-out takes nothing but ``typing`` from this subject."""
+        return f"{self.prefix}.user.{user_id}.{TYPING}"
+
+    @staticmethod
+    def is_typing_subject(subject: str) -> bool:
+        return subject.endswith(f".{TYPING}")
+
     def user_inbox(self, user_id: int) -> str:
         """Messages for a recipient: published with JetStream, so they are acknowledged and kept in the inbox
         stream (and core subscribers still receive them live)."""
         return f"{self.prefix}.user.{user_id}.msg"
 
     def user_all(self, user_id: int) -> str:
-        """What an edge node holding a socket of the user subscribes to: both of the above, one subscription."""
+        """What an edge node holding a socket of the user subscribes to: all of the above, one subscription."""
         return f"{self.prefix}.user.{user_id}.>"
 
     @staticmethod
@@ -74,9 +87,11 @@ def decode(payload: bytes) -> dict[str, Any]:
     return orjson.loads(payload)
 
 
-async def connect(url: str, name: str, on_reconnected: Callable[[], Awaitable[None]] | None = None) -> Client:
-    """Connect with unlimited reconnects: a NATS restart must not take a service down with it.
-    ``on_reconnected`` runs after a reconnect, once the client's subscriptions are restored."""
+async def connect(settings: CommonSettings, name: str,
+                  on_reconnected: Callable[[], Awaitable[None]] | None = None) -> Client:
+    """Connect as the service's NATS user (``SWITCHBOARD_NATS_USER`` / ``_PASSWORD``; over TLS when
+    ``SWITCHBOARD_NATS_TLS_CA`` is set), with unlimited reconnects: a NATS restart must not take a service down
+    with it. ``on_reconnected`` runs after a reconnect, once the client's subscriptions are restored."""
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error", extra={"error": repr(exc)})
@@ -89,11 +104,25 @@ async def connect(url: str, name: str, on_reconnected: Callable[[], Awaitable[No
         if on_reconnected is not None:
             await on_reconnected()
 
+    login: dict[str, Any] = {}
+    if settings.nats_user:
+        login.update(user=settings.nats_user, password=settings.nats_password)
+    if settings.nats_tls_ca:
+        login["tls"] = tls_context(settings)
     # A bounded drain: a service stopping while NATS hangs must still exit within its shutdown budget.
     return await nats.connect(
-        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, drain_timeout=DRAIN_TIMEOUT_SECONDS,
-        error_cb=on_error, disconnected_cb=on_disconnected, reconnected_cb=reconnected,
+        settings.nats_url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+        drain_timeout=DRAIN_TIMEOUT_SECONDS, error_cb=on_error, disconnected_cb=on_disconnected,
+        reconnected_cb=reconnected, **login,
     )
+
+
+def tls_context(settings: CommonSettings) -> ssl.SSLContext:
+    """Verify the server against ``nats_tls_ca``; present ``nats_tls_cert`` when the server asks for one."""
+    context = ssl.create_default_context(cafile=settings.nats_tls_ca)
+    if settings.nats_tls_cert:
+        context.load_cert_chain(settings.nats_tls_cert, settings.nats_tls_key or None)
+    return context
 
 
 class SharedSubscriptions:

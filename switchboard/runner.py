@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from switchboard.nats_auth import ADMIN, ANY_PREFIX, SERVICE_ROLES, NatsAuth, write_private
+
 # ``switchboard up`` must be down within 10 s of a SIGTERM, whatever its children do; the rest is margin.
 STOP_BUDGET = 8.0
 PDEATHSIG = str(Path(__file__).with_name("pdeathsig.py"))
@@ -129,21 +131,34 @@ class ManagedProcess:
 
 class NatsServer(ManagedProcess):
     """A private JetStream-enabled nats-server on a free port, storing under ``store_dir``. Its name is unique,
-    so a start can tell its own server from a stale one that holds the port."""
+    so a start can tell its own server from a stale one that holds the port.
 
-    def __init__(self, store_dir: Path, port: int | None = None, log_path: Path | None = None) -> None:
+    It admits only the users of ``auth`` (by default: every service role and an admin, on any prefix, for a
+    server that tests or benchmarks share between deployments); its configuration file is written next to the
+    store at each start, so a restart on the same store (the fault suite) admits the same users."""
+
+    def __init__(self, store_dir: Path, port: int | None = None, log_path: Path | None = None,
+                 auth: NatsAuth | None = None) -> None:
         self.port = port or free_port()
         self.store_dir = store_dir
+        self.auth = auth or NatsAuth.generate(ANY_PREFIX, (*SERVICE_ROLES, ADMIN))
+        self.config_path = store_dir / "nats-server.conf"
         self.server_name = f"switchboard-{uuid.uuid4().hex[:12]}"
-        argv = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-n", self.server_name,
-                "-js", "-sd", str(store_dir)]
+        argv = [nats_server_binary(), "-c", str(self.config_path), "-a", "127.0.0.1", "-p", str(self.port),
+                "-n", self.server_name, "-js", "-sd", str(store_dir)]
         super().__init__("nats", argv, os.environ, log_path)
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    @property
+    def admin_url(self) -> str:
+        """The URL with the admin's credentials, for clients that inspect or inject traffic (tests)."""
+        return self.auth.url(self.url, ADMIN)
+
     async def start(self) -> None:
+        write_private(self.config_path, self.auth.server_config())
         await super().start()
         try:
             await wait_for_port("127.0.0.1", self.port, 15, self.proc)

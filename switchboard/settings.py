@@ -25,7 +25,13 @@ class CommonSettings:
     mysql_pool_size: int = 10
     nats_url: str = "nats://127.0.0.1:4222"
     nats_prefix: str = "switchboard"
-    jwt_secret: str = "dev-secret-change-me-at-least-32-bytes"
+    # This service's NATS user (its role: edge, messaging, devices) and password; switchboard.nats_auth.
+    nats_user: str = ""
+    nats_password: str = ""
+    nats_tls_ca: str = ""  # CA file of the NATS server's certificate; set, the connection uses TLS
+    nats_tls_cert: str = ""  # client certificate and key, for a server that verifies clients
+    nats_tls_key: str = ""
+    jwt_secret: str = ""  # HS256; at least 32 bytes, never a published value (switchboard.auth)
     jwt_public_key: str = ""  # PEM; when set, tokens are verified with RS256 against it
     log_level: str = "INFO"
     log_format: str = "json"  # json | text

@@ -30,7 +30,7 @@ from services.connection.upstream import Upstream
 from switchboard import http
 from switchboard import logging as sb_logging
 from switchboard import nats as sb_nats
-from switchboard.auth import TokenVerifier
+from switchboard.auth import TokenVerifier, require_strong_secret
 from switchboard.contract import MAX_PACKET_BYTES
 from switchboard.errors import SwitchboardError
 from switchboard.grpc import Transport, channel, stub
@@ -71,7 +71,7 @@ def create_app(settings: Settings) -> tuple[socketio.ASGIApp, Sanic]:
         async def resync() -> None:
             edge.spawn(push_pending_to_all(sio, registry, edge.messaging, settings.offline_batch), "resync")
 
-        nc = await sb_nats.connect(settings.nats_url, name=f"edge-{settings.node_id}", on_reconnected=resync)
+        nc = await sb_nats.connect(settings, name=f"edge-{settings.node_id}", on_reconnected=resync)
         edge = Edge(
             settings=settings, sio=sio, registry=registry,
             verifier=TokenVerifier(settings.jwt_secret, settings.jwt_public_key),
@@ -143,6 +143,7 @@ def channel_ready(ch: grpc.aio.Channel) -> ReadinessCheck:
 
 def serve() -> None:
     settings = load_settings()
+    require_strong_secret(settings.jwt_secret, settings.jwt_public_key)  # before anything listens
     sb_logging.setup("connection", settings.log_level, settings.log_format)
     # A websocket message larger than the largest legal packet is refused by uvicorn as it arrives, before it
     # is buffered whole (its default allows 16 MiB: 40 handshake-only sockets took an edge to 1.5 GiB).

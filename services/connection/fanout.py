@@ -1,6 +1,6 @@
 """Cross-node delivery: this node subscribes to ``{prefix}.user.<id>.>`` for every user it holds a socket of,
-and turns what arrives there into socket.io emits. Whoever publishes (messaging, devices) never needs to know
-which node holds which socket."""
+and turns what arrives there into socket.io emits. Whoever publishes (messaging, devices, edges for typing)
+never needs to know which node holds which socket."""
 
 from __future__ import annotations
 
@@ -74,6 +74,10 @@ class Fanout:
             event, data = envelope["event"], envelope["data"]
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("dropping malformed event", extra={"subject": msg.subject, "error": repr(exc)})
+            return
+        if Subjects.is_typing_subject(msg.subject) and event != "typing":
+            # Edges may publish on typing subjects only: whatever else comes from there is forged.
+            log.warning("dropping a non-typing event from a typing subject", extra={"subject": msg.subject})
             return
         sockets = self._registry.user_sockets(user_id)
         if event == "kicked":

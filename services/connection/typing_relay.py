@@ -78,7 +78,7 @@ class TypingRelay:
         payload = encode("typing", {"session_id": session_id, "user_id": sock.identity.user_id,
                                     "is_typing": state.wanted})
         for other in state.pending:
-            task = asyncio.ensure_future(self._nc.publish(self._subjects.user(other), payload))
+            task = asyncio.ensure_future(self._nc.publish(self._subjects.user_typing(other), payload))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         RELAYED.inc()

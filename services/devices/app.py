@@ -28,7 +28,7 @@ def create_app(settings: Settings) -> Sanic:
     @app.before_server_start
     async def start(app: Sanic) -> None:
         pool = await create_pool(settings.mysql_url, settings.mysql_pool_size)
-        nc = await nats_connect(settings.nats_url, name=f"devices-{settings.node_id}")
+        nc = await nats_connect(settings, name=f"devices-{settings.node_id}")
         store = DeviceStore(pool)
         subjects = Subjects(settings.nats_prefix)
         presence = PresencePublisher(nc, subjects)

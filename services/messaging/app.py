@@ -44,7 +44,7 @@ def create_app(settings: Settings) -> Sanic:
         async def nats_back() -> None:
             await app.ctx.retry_worker.nats_back()
 
-        nc = await sb_nats.connect(settings.nats_url, name=f"messaging-{settings.node_id}", on_reconnected=nats_back)
+        nc = await sb_nats.connect(settings, name=f"messaging-{settings.node_id}", on_reconnected=nats_back)
         subjects = sb_nats.Subjects(settings.nats_prefix)
         publisher = Publisher(nc, subjects, store, settings)
         await publisher.ensure_stream()

@@ -102,7 +102,7 @@ async def test_kick_publishes_kicked_closes_the_devices_sockets_and_deactivates_
     await register_connection(user, "stolen")
     await register_connection(user, "stolen")
     await register_connection(user, "mine")
-    nc = await nats.connect(devices_system.nats.url)
+    nc = await nats.connect(devices_system.nats.admin_url)
     received: asyncio.Queue[bytes] = asyncio.Queue()
 
     async def on_message(msg) -> None:

@@ -26,7 +26,7 @@ Events = dict[int, list[dict[str, Any]]]
 @pytest.fixture
 async def presence(devices_system) -> AsyncIterator[Events]:
     """Every presence event of the devices service under test, by user."""
-    nc = await nats.connect(devices_system.nats.url)
+    nc = await nats.connect(devices_system.nats.admin_url)
     events: Events = defaultdict(list)
 
     async def record(msg: Msg) -> None:

@@ -155,7 +155,7 @@ async def messaging(nats_server: NatsServer, run_dir: Path) -> AsyncIterator[Mes
         first = await sys_.start_service("messaging")
         second_port = free_port()
         second = await sys_.start_service("messaging", name="messaging-2", grpc_port=second_port)
-        nc = await nats.connect(nats_server.url)
+        nc = await nats.connect(nats_server.admin_url)
         try:
             yield Messaging(sys_, sys_.messaging_stub(), sys_.messaging_stub(second_port), nc,
                             [first.http_port, second.http_port])

@@ -99,11 +99,12 @@ async def test_send_succeeds_while_nats_is_down_and_is_published_when_it_is_back
             "SELECT to_user_id FROM message_queue WHERE message_id = %s ORDER BY to_user_id", msg.id)
         assert queued == [(agent,)]  # the recipient's publish; the sender's own copy is a plain event
 
-        restarted = NatsServer(server.store_dir, port=server.port, log_path=tmp_path / "nats-restarted.log")
+        restarted = NatsServer(server.store_dir, port=server.port, log_path=tmp_path / "nats-restarted.log",
+                               auth=server.auth)
         await restarted.start()
         try:
             await eventually(lambda: _all_completed(sys_, msg.id), what="the queued publishes completed")
-            nc = await nats.connect(restarted.url)
+            nc = await nats.connect(restarted.admin_url)
             try:
                 subjects = Subjects(sys_.prefix)
                 stored = await nc.jetstream().get_last_msg(subjects.inbox_stream, subjects.user_inbox(agent))
@@ -123,7 +124,7 @@ async def test_a_publish_that_keeps_failing_ends_failed_but_the_message_stays_pe
     async with private_deployment(tmp_path, SWITCHBOARD_RETRY_MAX="2") as (sys_, server):
         stub = sys_.messaging_stub()
         session_id, customer, agent = await open_session(stub)
-        nc = await nats.connect(server.url)
+        nc = await nats.connect(server.admin_url)
         try:  # NATS is up but refuses every publish: the inbox stream is gone
             await nc.jetstream().delete_stream(Subjects(sys_.prefix).inbox_stream)
         finally:
@@ -164,7 +165,8 @@ async def test_while_nats_is_down_sends_do_not_wait_for_pubacks_and_retries_are_
         await _several_retry_polls()
         assert await queued() == [(i, "pending", 0) for i in ids]
 
-        restarted = NatsServer(server.store_dir, port=server.port, log_path=tmp_path / "nats-restarted.log")
+        restarted = NatsServer(server.store_dir, port=server.port, log_path=tmp_path / "nats-restarted.log",
+                               auth=server.auth)
         await restarted.start()
         try:
             for message_id in ids:

@@ -13,7 +13,7 @@ from tests.support.polling import eventually
 
 
 async def test_many_subjects_reach_one_handler_in_order_until_unsubscribed(nats_server: NatsServer) -> None:
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.admin_url)
     got: list[tuple[str, bytes]] = []
 
     async def handler(msg: Msg) -> None:

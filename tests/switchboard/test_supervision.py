@@ -20,9 +20,12 @@ import pytest
 
 from switchboard import certs
 from switchboard.auth import issue_token
+from switchboard.datadir import DataDir
 from switchboard.db import MySQLURL
 from switchboard.deployment import dev_pki
+from switchboard.nats_auth import ROLE_OF_SERVICE
 from switchboard.runner import free_port
+from switchboard.settings import CommonSettings
 from tests.support.users import SocketUser
 
 MYSQL_SERVER = "mysql://root@127.0.0.1:3306"
@@ -103,9 +106,16 @@ class Up:
         self.log = log
         self.nats_port = free_port()
         self._out = open(log, "wb")  # closed in kill_all
-        self.proc = subprocess.Popen([sys.executable, "-m", "switchboard", "up", "--nats-port", str(self.nats_port)],
+        self.data = DataDir(log.with_suffix(".data"))
+        argv = ["up", "--nats-port", str(self.nats_port), "--data-dir", str(self.data.root)]
+        self.proc = subprocess.Popen([sys.executable, "-m", "switchboard", *argv],
                                      env=self.env, stdout=self._out, stderr=subprocess.STDOUT)
         self.children: list[int] = []
+
+    def nats_login(self, service: str) -> dict[str, str]:
+        """The credentials ``up`` gave ``service`` for its bundled NATS (kept in its data dir)."""
+        prefix = self.env.get("SWITCHBOARD_NATS_PREFIX", CommonSettings.nats_prefix)
+        return self.data.nats_auth(prefix).env(ROLE_OF_SERVICE[service])
 
     def port(self, name: str) -> int:
         return int(self.env[f"SWITCHBOARD_{name}_PORT"])
@@ -185,7 +195,7 @@ def test_a_service_refuses_a_taken_port(running: Up, service: str, taken: str) -
     otherwise share the port (SO_REUSEPORT) and take half its calls."""
     key = f"SWITCHBOARD_{taken}_PORT"
     env = {**running.env, **_ports(), **certs.service_env(dev_pki(), service), key: running.env[key],
-           "SWITCHBOARD_NATS_URL": f"nats://127.0.0.1:{running.nats_port}"}
+           "SWITCHBOARD_NATS_URL": f"nats://127.0.0.1:{running.nats_port}", **running.nats_login(service)}
     result = subprocess.run([sys.executable, "-m", "switchboard", "serve", service], env=env, timeout=60,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert result.returncode != 0
