@@ -26,6 +26,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from switchboard.certs import TlsFiles
 from switchboard.nats import Subjects
 
 SERVICE_ROLES = ("edge", "messaging", "devices")
@@ -84,6 +85,13 @@ def server_config(prefix: str, passwords: Mapping[str, str | EnvRef]) -> str:
             entry += f", permissions: {{publish: {{allow: {_list(allowed.publish)}}}, subscribe: {{{subscribe}}}}}"
         users.append(entry + "}")
     return "authorization {\n  users: [\n" + "\n".join(users) + "\n  ]\n}\n"
+
+
+def tls_config(files: TlsFiles) -> str:
+    """The ``tls`` block of a nats-server configuration: clients must use TLS; they authenticate with their
+    passwords, which then travel encrypted to a server they verified."""
+    return (f"tls {{\n  cert_file: {json.dumps(str(files.cert_file))}\n  key_file: {json.dumps(str(files.key_file))}\n"
+            f"  ca_file: {json.dumps(str(files.ca_file))}\n}}\n")
 
 
 def _list(subjects: Iterable[str]) -> str:

@@ -22,7 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from switchboard.nats_auth import ADMIN, ANY_PREFIX, SERVICE_ROLES, NatsAuth, write_private
+from switchboard.certs import TlsFiles
+from switchboard.nats_auth import ADMIN, ANY_PREFIX, SERVICE_ROLES, NatsAuth, tls_config, write_private
 
 # ``switchboard up`` must be down within 10 s of a SIGTERM, whatever its children do; the rest is margin.
 STOP_BUDGET = 8.0
@@ -135,13 +136,15 @@ class NatsServer(ManagedProcess):
 
     It admits only the users of ``auth`` (by default: every service role and an admin, on any prefix, for a
     server that tests or benchmarks share between deployments); its configuration file is written next to the
-    store at each start, so a restart on the same store (the fault suite) admits the same users."""
+    store at each start, so a restart on the same store (the fault suite) admits the same users. With ``tls``
+    (a server certificate and its CA) clients must connect over TLS."""
 
     def __init__(self, store_dir: Path, port: int | None = None, log_path: Path | None = None,
-                 auth: NatsAuth | None = None) -> None:
+                 auth: NatsAuth | None = None, tls: TlsFiles | None = None) -> None:
         self.port = port or free_port()
         self.store_dir = store_dir
         self.auth = auth or NatsAuth.generate(ANY_PREFIX, (*SERVICE_ROLES, ADMIN))
+        self.tls = tls
         self.config_path = store_dir / "nats-server.conf"
         self.server_name = f"switchboard-{uuid.uuid4().hex[:12]}"
         argv = [nats_server_binary(), "-c", str(self.config_path), "-a", "127.0.0.1", "-p", str(self.port),
@@ -158,7 +161,7 @@ class NatsServer(ManagedProcess):
         return self.auth.url(self.url, ADMIN)
 
     async def start(self) -> None:
-        write_private(self.config_path, self.auth.server_config())
+        write_private(self.config_path, self.auth.server_config() + (tls_config(self.tls) if self.tls else ""))
         await super().start()
         try:
             await wait_for_port("127.0.0.1", self.port, 15, self.proc)

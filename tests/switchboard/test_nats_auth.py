@@ -4,6 +4,7 @@ push a forged message or kick to a user, and a compromised edge cannot either.""
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 from pathlib import Path
 
@@ -14,9 +15,12 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
 
+from switchboard import certs
+from switchboard import nats as sb_nats
 from switchboard.nats import Subjects, encode
 from switchboard.nats_auth import ADMIN, SERVICE_ROLES, NatsAuth, compose_config, password_variable
 from switchboard.runner import NatsServer, nats_server_binary
+from switchboard.settings import CommonSettings, load
 from tests.support.polling import eventually
 from tests.support.system import System
 
@@ -109,6 +113,25 @@ async def test_an_edges_credentials_cannot_forge_a_message_or_a_kick(system: Sys
     with pytest.raises(NotFoundError):  # not stored for later delivery either
         await admin.jetstream().get_last_msg(subjects.inbox_stream, subjects.user_inbox(victim.user_id))
     await admin.close()
+
+
+async def test_with_tls_configured_services_verify_the_server_with_their_ca(tmp_path: Path) -> None:
+    pki = tmp_path / "pki"
+    certs.ensure(pki)
+    server = NatsServer(tmp_path / "js", tls=certs.issue(pki, "nats", ("127.0.0.1",)))
+    await server.start()
+    try:
+        settings = load(CommonSettings, {}, nats_url=server.url, nats_tls_ca=str(pki / "ca.pem"),
+                        **{f"nats_{k}": v for k, v in
+                           (("user", "edge"), ("password", server.auth.passwords["edge"]))})
+        nc = await sb_nats.connect(settings, "tls-test")
+        assert nc.is_connected
+        await nc.close()
+        # nats-py upgrades to TLS when the server requires it; without the CA it cannot trust this server
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await nats.connect(server.auth.url(server.url, "edge"), allow_reconnect=False, connect_timeout=3)
+    finally:
+        await server.stop()
 
 
 def test_the_compose_nats_config_is_generated_and_valid() -> None:
