@@ -43,14 +43,16 @@ class Device(_message.Message):
     def __init__(self, user_id: _Optional[int] = ..., device_id: _Optional[str] = ..., info: _Optional[_Union[DeviceInfo, _Mapping]] = ..., push_token: _Optional[str] = ..., is_active: _Optional[bool] = ..., last_login: _Optional[str] = ..., online: _Optional[bool] = ..., connections: _Optional[int] = ...) -> None: ...
 
 class RegisterDeviceRequest(_message.Message):
-    __slots__ = ("user_id", "device_id", "info")
+    __slots__ = ("user_id", "device_id", "info", "role")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
     user_id: int
     device_id: str
     info: DeviceInfo
-    def __init__(self, user_id: _Optional[int] = ..., device_id: _Optional[str] = ..., info: _Optional[_Union[DeviceInfo, _Mapping]] = ...) -> None: ...
+    role: str
+    def __init__(self, user_id: _Optional[int] = ..., device_id: _Optional[str] = ..., info: _Optional[_Union[DeviceInfo, _Mapping]] = ..., role: _Optional[str] = ...) -> None: ...
 
 class RegisterDeviceResponse(_message.Message):
     __slots__ = ("device",)

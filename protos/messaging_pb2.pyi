@@ -58,12 +58,14 @@ class OpenSessionRequest(_message.Message):
     def __init__(self, user_id: _Optional[int] = ...) -> None: ...
 
 class AssignAgentRequest(_message.Message):
-    __slots__ = ("session_id", "agent_id")
+    __slots__ = ("session_id", "agent_id", "take_over")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TAKE_OVER_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     agent_id: int
-    def __init__(self, session_id: _Optional[str] = ..., agent_id: _Optional[int] = ...) -> None: ...
+    take_over: bool
+    def __init__(self, session_id: _Optional[str] = ..., agent_id: _Optional[int] = ..., take_over: _Optional[bool] = ...) -> None: ...
 
 class GetSessionRequest(_message.Message):
     __slots__ = ("session_id",)

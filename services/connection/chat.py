@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 Reply = dict[str, Any]
 
 
+def seat(identity: Identity) -> str:
+    """The side of a session a role sits on: customers as ``user``; agents, and admins who took a session over,
+    as ``agent``."""
+    return "user" if identity.role == "user" else "agent"
+
+
 def _identity(sock: Socket) -> Identity:
     assert sock.identity is not None  # the hook lets only registered sockets through
     return sock.identity
@@ -33,8 +39,9 @@ class ConversationEvents:
         return {"success": True, "session_id": reply.session.session_id, "session": events.session(reply.session)}
 
     async def on_join_session(self, sock: Socket, args: dict[str, Any]) -> Reply:
-        reply = await self.edge.messaging.AssignAgent(
-            messaging_pb2.AssignAgentRequest(session_id=args["session_id"], agent_id=_identity(sock).user_id))
+        identity = _identity(sock)
+        reply = await self.edge.messaging.AssignAgent(messaging_pb2.AssignAgentRequest(
+            session_id=args["session_id"], agent_id=identity.user_id, take_over=identity.role == "admin"))
         return {"success": True, "session_id": args["session_id"], "session": events.session(reply.session)}
 
     async def on_send_message(self, sock: Socket, args: dict[str, Any]) -> Reply:
@@ -42,10 +49,10 @@ class ConversationEvents:
         check_claimed_user(args, identity, "from_user_id", "user_id")
         if args["token"] and self.edge.verifier.verify(args["token"]) != identity:
             raise Forbidden("token does not match the registered identity")
-        if args["role"] and args["role"] != identity.role:
+        if args["role"] and args["role"] not in (identity.role, seat(identity)):
             raise Forbidden(f"role {args['role']!r} does not match the token's role {identity.role!r}")
         reply = await self.edge.upstream.send_message(messaging_pb2.SendMessageRequest(
-            sender_id=identity.user_id, sender_role=identity.role, session_id=args["session_id"],
+            sender_id=identity.user_id, sender_role=seat(identity), session_id=args["session_id"],
             text=args["message"], message_type=args["message_type"],
             reply_to_message_id=args["reply_to_message_id"], client_msg_id=args["client_msg_id"],
             origin_connection_id=sock.connection_id,
@@ -88,7 +95,8 @@ class ConversationEvents:
         session = (await self.edge.messaging.GetSession(
             messaging_pb2.GetSessionRequest(session_id=session_id))).session
         participants = {session.user_id, session.agent_id} - {0}
-        if identity.user_id not in participants:  # not yours = does not exist
-            raise NotFound(f"session {session_id} not found")
+        # by seat, not by number: a customer whose id equals the agent's is not the agent
+        if identity.user_id != (session.user_id if seat(identity) == "user" else session.agent_id):
+            raise NotFound(f"session {session_id} not found")  # not yours = does not exist
         self.edge.typing.note(sock, session_id, args["is_typing"], tuple(participants - {identity.user_id}))
         return {"success": True}

@@ -94,7 +94,8 @@ class LifecycleEvents:
         device_id = args["device_id"]
         connection_id = args["connection_id"] or str(uuid.uuid4())
         await edge.devices.RegisterDevice(devices_pb2.RegisterDeviceRequest(
-            user_id=identity.user_id, device_id=device_id, info=devices_pb2.DeviceInfo(**args["device_info"])))
+            user_id=identity.user_id, role=identity.role, device_id=device_id,
+            info=devices_pb2.DeviceInfo(**args["device_info"])))
         await edge.devices.RegisterConnection(devices_pb2.RegisterConnectionRequest(
             user_id=identity.user_id, connection_id=connection_id, socket_id=sock.sid, device_id=device_id,
             node_id=edge.settings.node_id, ip_address=sock.ip, user_agent=sock.user_agent))

@@ -30,6 +30,7 @@ IP_MAX_LENGTH: int = RPCS["RegisterConnection"].field("ip_address").max_len
 USER_AGENT_MAX_LENGTH: int = RPCS["RegisterConnection"].field("user_agent").max_len
 REASON_MAX_LENGTH: int = RPCS["KickDevice"].field("reason").max_len
 MAX_PRESENCE_USERS: int = RPCS["GetPresence"].field("user_ids").max_items
+ROLE = RPCS["RegisterDevice"].field("role")
 # Bounds the size of the one UPDATE a flush becomes; an edge flushes every few seconds.
 MAX_TOUCH_CONNECTIONS: int = RPCS["TouchConnections"].field("connection_ids").max_items
 KICK_PUBLISH_TIMEOUT_SECONDS = 5
@@ -75,10 +76,10 @@ class DeviceServicer(devices_pb2_grpc.DeviceServiceServicer):
     async def RegisterDevice(
         self, request: devices_pb2.RegisterDeviceRequest, context: grpc.aio.ServicerContext
     ) -> devices_pb2.RegisterDeviceResponse:
+        user_id, device_id, info = _user_id(request.user_id), _text(request.device_id, "device_id"), \
+            _device_info(request.info)
         device = await self._store.register_device(
-            _user_id(request.user_id), _text(request.device_id, "device_id"), _device_info(request.info),
-            self._settings.max_devices_per_user,
-        )
+            user_id, ROLE.check(request.role), device_id, info, self._settings.max_devices_per_user)
         return devices_pb2.RegisterDeviceResponse(device=_device_pb(device))
 
     async def ListDevices(

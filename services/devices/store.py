@@ -202,10 +202,16 @@ class DeviceStore:
         return [WentOffline(user_id, _utc(seen)) for user_id, connected, seen in await cur.fetchall() if not connected]
 
     @retry_transient
-    async def register_device(self, user_id: int, device_id: str, info: DeviceInfo, max_devices: int) -> Device:
+    async def register_device(self, user_id: int, role: str, device_id: str, info: DeviceInfo,
+                              max_devices: int) -> Device:
         """Insert or refresh the device and mark it active. Reactivating a kicked device counts against the
-        cap like a new one."""
+        cap like a new one. The user id is bound to ``role`` at its first registration; another role is refused
+        with a message that does not say which role holds the id."""
         async with self._user_transaction(user_id) as cur:
+            await cur.execute("INSERT IGNORE INTO user_roles (user_id, role) VALUES (%s, %s)", (user_id, role))
+            await cur.execute("SELECT role FROM user_roles WHERE user_id = %s", (user_id,))
+            if (await cur.fetchone())[0] != role:
+                raise Forbidden("registration refused for this id")
             await cur.execute(
                 "SELECT COUNT(*), COALESCE(SUM(device_id = %s), 0) FROM user_devices"
                 " WHERE user_id = %s AND is_active",

@@ -62,11 +62,14 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
 
     async def AssignAgent(self, request: messaging_pb2.AssignAgentRequest,
                           context: grpc.aio.ServicerContext) -> messaging_pb2.SessionResponse:
-        session_id, agent_id = RPCS["AssignAgent"].check(request).values()
-        session, changed = await assign_agent(self._store, session_id, agent_id)
-        if changed:
-            log.info("agent assigned", extra={"session_id": session.session_id, "agent_id": session.agent_id})
-            await self._publisher.session_updated(session, reason="agent_joined")
+        session_id, agent_id, take_over = RPCS["AssignAgent"].check(request).values()
+        before, session = await assign_agent(self._store, session_id, agent_id, take_over)
+        if before.agent_id != session.agent_id:
+            reason = "taken_over" if before.agent_id else "agent_joined"
+            log.info("agent assigned", extra={"session_id": session.session_id, "agent_id": session.agent_id,
+                                              "reason": reason})
+            # the replaced agent hears it too: the session left its list
+            await self._publisher.session_updated(session, reason, also=(before.agent_id or 0,))
         return messaging_pb2.SessionResponse(session=session_proto(session))
 
     async def GetSession(self, request: messaging_pb2.GetSessionRequest,

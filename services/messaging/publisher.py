@@ -144,10 +144,12 @@ class Publisher:
                 await self._core(change.sender_id,
                                  encode("message_status", events.message_status(status_change_proto(change))))
 
-    async def session_updated(self, session: SessionRow, reason: str) -> None:
+    async def session_updated(self, session: SessionRow, reason: str, also: tuple[int, ...] = ()) -> None:
+        """To the participants and to ``also`` (users who just stopped being one; 0 is nobody)."""
         payload = encode("session_updated", events.session(session_proto(session), reason=reason))
-        for uid in session.participants:
-            await self._core(uid, payload)
+        for uid in dict.fromkeys((*session.participants, *also)):
+            if uid:
+                await self._core(uid, payload)
 
     async def presence(self, user_id: int, data: dict[str, Any]) -> None:
         """A session counterpart's ``presence`` (forwarded from the devices service's transitions)."""

@@ -101,13 +101,16 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("heartbeat", "feed the connection registry", "{success, timestamp}", _one(s.CONNECTION_ID)),
     Event("open_session", "the customer's open session, created if it has none", "{success, session_id, session}",
           _one(), roles=frozenset({"user"}), rate="session"),
-    Event("join_session", "take a session as its agent", "{success, session_id, session}",
+    Event("join_session", "take a session as its agent; an admin takes it over from the assigned agent (the "
+          "participants and the replaced agent get `session_updated`, reason `taken_over`) and then answers in it "
+          "as its agent", "{success, session_id, session}",
           _one(s.SESSION_ID), roles=frozenset({"agent", "admin"}), rate="session"),
-    Event("send_message", "store and route a message of a session the sender takes part in",
+    Event("send_message", "store and route a message of a session the sender takes part in (an admin as the "
+          "session's agent, after taking it over: `from` is `agent`)",
           "{success, message_id, sequence_number, time, timestamp, session_id, client_msg_id, duplicate}",
           _one(s.SESSION_ID, s.TEXT, s.ROLE, s.MESSAGE_TYPE, s.REPLY_TO, s.CLIENT_MSG_ID,
                Int("from_user_id", minimum=1, doc="must equal the token's user"), s.CLAIMED_USER_ID, s.TOKEN),
-          roles=frozenset({"user", "agent"}), rate="send"),
+          roles=ALL_ROLES, rate="send"),
     Event("message_delivered", "receipt: shown on a device of the recipient", "{success, updated}",
           _RECEIPT_BY_IDS, rate="receipt"),
     Event("message_read", "receipt: read by the recipient (ids, or a whole session up to a sequence)",
@@ -117,7 +120,7 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("sync", "a page of a session's history after a sequence number", "{success, messages, has_more}",
           _one(s.SESSION_ID, s.AFTER_SEQUENCE, s.SYNC_LIMIT), rate="read", bulky=True),
     Event("typing", "tell the session's other participants (coalesced)", "{success}",
-          _one(s.SESSION_ID, s.IS_TYPING), roles=frozenset({"user", "agent"}), rate="typing"),
+          _one(s.SESSION_ID, s.IS_TYPING), rate="typing"),
     Event("list_devices", "the caller's own devices", "{success, devices}", _one(), rate="read", bulky=True),
     Event("kick_device", "close every socket of one of the caller's own devices", "{success, connections_closed}",
           _one(s.DEVICE_ID, s.REASON)),

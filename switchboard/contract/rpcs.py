@@ -13,7 +13,8 @@ import dataclasses
 from typing import Any
 
 from switchboard.contract import schema as s
-from switchboard.contract.fields import Field, IdList, Int, Str, StrList
+from switchboard.contract.events import ALL_ROLES
+from switchboard.contract.fields import Bool, Field, IdList, Int, Str, StrList
 
 # Kinds of caller: the edge nodes, the messaging service (its delivery sweep asks devices for presence) and
 # outside backends (each limited further to the methods its entry in the callers file lists).
@@ -55,7 +56,10 @@ _SEND_FIELDS = (
 
 RPCS: dict[str, Rpc] = {r.name: r for r in (
     Rpc(_MESSAGING, "OpenSession", (_USER,), "the customer's open session, created if it has none"),
-    Rpc(_MESSAGING, "AssignAgent", (_SESSION, Int("agent_id", required=True, minimum=1)), "take a session"),
+    Rpc(_MESSAGING, "AssignAgent",
+        (_SESSION, Int("agent_id", required=True, minimum=1),
+         Bool("take_over", doc="replace an assigned agent (admins; session_updated reason `taken_over`)")),
+        "take a session"),
     Rpc(_MESSAGING, "GetSession", (_SESSION,), "one session"),
     Rpc(_MESSAGING, "SendMessage", _SEND_FIELDS, "store, sequence and route a message"),
     Rpc(_MESSAGING, "SendMessageBatch", _SEND_FIELDS, "SendMessage for each item; an invalid item fails alone",
@@ -74,7 +78,11 @@ RPCS: dict[str, Rpc] = {r.name: r for r in (
         "a page of history; 0 asks for the default page, more than the maximum gets the maximum"),
     Rpc(_MESSAGING, "FetchPending", (_USER, Int("limit", minimum=0), Int("after_id", minimum=0)),
         "undelivered messages of a user, per session in order"),
-    Rpc(_DEVICES, "RegisterDevice", (_USER, s.DEVICE_ID, _as(s.DEVICE_INFO, "info")), "upsert a device"),
+    Rpc(_DEVICES, "RegisterDevice",
+        (_USER, s.DEVICE_ID, _as(s.DEVICE_INFO, "info"),
+         Str("role", required=True, max_len=16, choices=ALL_ROLES,
+             doc="bound to the user id at its first registration; another role is refused (`FORBIDDEN`)")),
+        "upsert a device"),
     Rpc(_DEVICES, "ListDevices", (_USER,), "a user's devices"),
     Rpc(_DEVICES, "KickDevice", (_USER, s.DEVICE_ID, s.REASON), "deactivate a device and close its sockets"),
     Rpc(_DEVICES, "UpdatePushToken", (_USER, s.DEVICE_ID, _as(s.PUSH_TOKEN, "push_token", required=False)),

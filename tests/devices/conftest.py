@@ -66,3 +66,8 @@ def register_connection(stub: devices_pb2_grpc.DeviceServiceStub, node_id: str) 
         return connection_id, reply
 
     return register
+
+
+def customer_device(**fields: object) -> devices_pb2.RegisterDeviceRequest:
+    """A RegisterDevice request for a customer (role ``user``)."""
+    return devices_pb2.RegisterDeviceRequest(role="user", **fields)

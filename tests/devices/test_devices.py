@@ -12,7 +12,7 @@ import pytest
 from protos import devices_pb2
 from switchboard.errors import LimitExceeded, NotFound
 from switchboard.nats import Subjects, decode
-from tests.devices.conftest import MAX_DEVICES
+from tests.devices.conftest import MAX_DEVICES, customer_device
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -24,7 +24,7 @@ def info(**fields: str) -> devices_pb2.DeviceInfo:
 
 async def test_a_registered_device_is_listed_active_and_offline(stub, new_user):
     user = new_user()
-    reply = await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=user, device_id="d1", info=info()))
+    reply = await stub.RegisterDevice(customer_device(user_id=user, device_id="d1", info=info()))
 
     assert reply.device.device_id == "d1" and reply.device.is_active and not reply.device.online
     assert reply.device.info.browser == "Firefox"
@@ -37,8 +37,8 @@ async def test_a_registered_device_is_listed_active_and_offline(stub, new_user):
 
 async def test_registering_the_same_device_again_updates_it(stub, new_user, devices_system):
     user = new_user()
-    await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=user, device_id="d1", info=info()))
-    again = await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(
+    await stub.RegisterDevice(customer_device(user_id=user, device_id="d1", info=info()))
+    again = await stub.RegisterDevice(customer_device(
         user_id=user, device_id="d1", info=info(app_version="2.0.0", device_type="")))
 
     assert again.device.info.app_version == "2.0.0"
@@ -50,28 +50,28 @@ async def test_registering_the_same_device_again_updates_it(stub, new_user, devi
 async def test_a_device_beyond_the_cap_is_refused_but_known_devices_still_register(stub, new_user):
     user = new_user()
     for n in range(MAX_DEVICES):
-        await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=user, device_id=f"d{n}"))
+        await stub.RegisterDevice(customer_device(user_id=user, device_id=f"d{n}"))
 
     with pytest.raises(LimitExceeded) as exc:
-        await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=user, device_id="one-too-many"))
+        await stub.RegisterDevice(customer_device(user_id=user, device_id="one-too-many"))
     assert exc.value.code == "LIMIT_EXCEEDED"
-    await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=user, device_id="d0"))
+    await stub.RegisterDevice(customer_device(user_id=user, device_id="d0"))
 
 
 async def test_a_kicked_device_frees_its_place_under_the_cap(stub, new_user):
     user = new_user()
     for n in range(MAX_DEVICES):
-        await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=user, device_id=f"d{n}"))
+        await stub.RegisterDevice(customer_device(user_id=user, device_id=f"d{n}"))
     await stub.KickDevice(devices_pb2.KickDeviceRequest(user_id=user, device_id="d0", reason="lost"))
 
-    await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=user, device_id="new"))
+    await stub.RegisterDevice(customer_device(user_id=user, device_id="new"))
     with pytest.raises(LimitExceeded):  # coming back counts like a new device
-        await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=user, device_id="d0"))
+        await stub.RegisterDevice(customer_device(user_id=user, device_id="d0"))
 
 
 async def test_push_token_is_stored_for_a_known_device_only(stub, new_user):
     user = new_user()
-    await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=user, device_id="phone"))
+    await stub.RegisterDevice(customer_device(user_id=user, device_id="phone"))
     await stub.UpdatePushToken(devices_pb2.UpdatePushTokenRequest(user_id=user, device_id="phone", push_token="tok"))
 
     listed = await stub.ListDevices(devices_pb2.ListDevicesRequest(user_id=user))
@@ -84,7 +84,7 @@ async def test_push_token_is_stored_for_a_known_device_only(stub, new_user):
 async def test_list_devices_counts_each_devices_connected_sockets(stub, new_user, register_connection):
     user = new_user()
     for device in ("laptop", "phone"):
-        await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=user, device_id=device))
+        await stub.RegisterDevice(customer_device(user_id=user, device_id=device))
     await register_connection(user, "laptop")
     await register_connection(user, "laptop")
 
@@ -98,7 +98,7 @@ async def test_kick_publishes_kicked_closes_the_devices_sockets_and_deactivates_
 ):
     user = new_user()
     for device in ("stolen", "mine"):
-        await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=user, device_id=device))
+        await stub.RegisterDevice(customer_device(user_id=user, device_id=device))
     await register_connection(user, "stolen")
     await register_connection(user, "stolen")
     await register_connection(user, "mine")
@@ -125,7 +125,7 @@ async def test_kick_publishes_kicked_closes_the_devices_sockets_and_deactivates_
 
 async def test_kicking_a_device_of_another_user_is_not_found(stub, new_user):
     owner, intruder = new_user(), new_user()
-    await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=owner, device_id="d1"))
+    await stub.RegisterDevice(customer_device(user_id=owner, device_id="d1"))
 
     with pytest.raises(NotFound) as exc:
         await stub.KickDevice(devices_pb2.KickDeviceRequest(user_id=intruder, device_id="d1"))
@@ -137,7 +137,7 @@ async def test_kicking_a_device_of_another_user_is_not_found(stub, new_user):
 async def test_concurrent_registrations_never_exceed_the_cap(stub, new_user, devices_system):
     user = new_user()
     results = await asyncio.gather(*(
-        stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=user, device_id=f"d{n}"))
+        stub.RegisterDevice(customer_device(user_id=user, device_id=f"d{n}"))
         for n in range(MAX_DEVICES * 3)
     ), return_exceptions=True)
 

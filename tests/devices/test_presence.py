@@ -16,6 +16,7 @@ from nats.aio.msg import Msg
 
 from protos import devices_pb2
 from switchboard.nats import Subjects, decode
+from tests.devices.conftest import customer_device
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -92,7 +93,7 @@ async def test_of_sockets_connecting_at_once_one_online_event_is_published(
 async def test_kicking_the_last_connected_device_publishes_offline(presence, register_connection, new_user, stub):
     user = new_user()
     for device_id in ("laptop", "phone"):
-        await stub.RegisterDevice(devices_pb2.RegisterDeviceRequest(user_id=user, device_id=device_id))
+        await stub.RegisterDevice(customer_device(user_id=user, device_id=device_id))
         await register_connection(user, device_id)
 
     await stub.KickDevice(devices_pb2.KickDeviceRequest(user_id=user, device_id="phone"))

@@ -12,13 +12,15 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 LONG_ID = "x" * 256
 
 CASES = [
-    ("RegisterDevice", pb.RegisterDeviceRequest(user_id=0, device_id="d"), "user_id"),
-    ("RegisterDevice", pb.RegisterDeviceRequest(user_id=1, device_id=""), "device_id"),
-    ("RegisterDevice", pb.RegisterDeviceRequest(user_id=1, device_id=LONG_ID), "device_id"),
-    ("RegisterDevice", pb.RegisterDeviceRequest(user_id=1, device_id="d", info=pb.DeviceInfo(device_type="tv")),
-     "device_type"),
-    ("RegisterDevice", pb.RegisterDeviceRequest(user_id=1, device_id="d", info=pb.DeviceInfo(app_version="1" * 51)),
-     "app_version"),
+    ("RegisterDevice", pb.RegisterDeviceRequest(role="user", user_id=0, device_id="d"), "user_id"),
+    ("RegisterDevice", pb.RegisterDeviceRequest(role="user", user_id=1, device_id=""), "device_id"),
+    ("RegisterDevice", pb.RegisterDeviceRequest(role="user", user_id=1, device_id=LONG_ID), "device_id"),
+    ("RegisterDevice", pb.RegisterDeviceRequest(role="user", user_id=1, device_id="d",
+                                                info=pb.DeviceInfo(device_type="tv")), "device_type"),
+    ("RegisterDevice", pb.RegisterDeviceRequest(role="user", user_id=1, device_id="d",
+                                                info=pb.DeviceInfo(app_version="1" * 51)), "app_version"),
+    ("RegisterDevice", pb.RegisterDeviceRequest(user_id=1, device_id="d"), "role"),
+    ("RegisterDevice", pb.RegisterDeviceRequest(role="root", user_id=1, device_id="d"), "role"),
     ("ListDevices", pb.ListDevicesRequest(user_id=-1), "user_id"),
     ("KickDevice", pb.KickDeviceRequest(user_id=1, device_id=""), "device_id"),
     ("UpdatePushToken", pb.UpdatePushTokenRequest(user_id=1, device_id="d", push_token=LONG_ID), "push_token"),
