@@ -97,9 +97,9 @@ class Incoming:
                 if not reply.get("has_more") or self._tracker.last(session_id) == after:
                     break
 
-    def _apply(self, verdict: Received, session_id: str) -> None:
+    def _apply(self, verdict: Received, session_id: str | None) -> None:
         self._deliver(verdict.deliver)
-        if verdict.gap:
+        if verdict.gap and session_id:
             self._schedule_gap_fill(session_id)
 
     def _deliver(self, messages: list[Message]) -> None:

@@ -55,7 +55,7 @@ class Rpc:
 
     def _baseline_from(self, reply: dict[str, Any]) -> None:
         """A reply that names the session's last sequence tells where "new" starts for that session."""
-        session = reply.get("session") if isinstance(reply.get("session"), dict) else reply
+        session: dict[str, Any] = reply["session"] if isinstance(reply.get("session"), dict) else reply
         last = session.get("last_sequence")
         if reply.get("session_id") and isinstance(last, int):
             self._tracker.baseline(reply["session_id"], last)

@@ -8,7 +8,7 @@ batch's items to its writer in order, so they get their sequence numbers in that
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from protos import messaging_pb2, messaging_pb2_grpc
 from switchboard.batching import Batcher
@@ -16,6 +16,7 @@ from switchboard.errors import ERRORS_BY_CODE, Internal, SwitchboardError
 
 
 class _Result(Protocol):
+    ok: Any
     error: messaging_pb2.Error
 
     def WhichOneof(self, group: str) -> str | None: ...

@@ -243,7 +243,7 @@ class Store:
     @staticmethod
     def by_client_id(rows: Rows) -> dict[tuple[int, str, str], MessageRow]:
         """:meth:`find_by_client_ids`'s rows by the key as asked."""
-        return {(row[0], row[1], _text(row[2])): _message(row[3:]) for row in rows}
+        return {(row[0], row[1], _text(row[2]) or ""): _message(row[3:]) for row in rows}
 
     @staticmethod
     def lock_sessions(session_ids: Iterable[str]) -> Statement | None:
@@ -390,7 +390,12 @@ class Store:
     @staticmethod
     def targets(messages: Rows, sessions: Rows) -> dict[int, ReceiptTarget]:
         people = {row[0]: (row[1], row[2] or None) for row in sessions}
-        return {row[0]: ReceiptTarget(*row, *people[row[1]]) for row in messages}
+        found = {}
+        for message_id, session_id, from_user_id, sequence_number, status in messages:
+            user_id, agent_id = people[session_id]
+            found[message_id] = ReceiptTarget(
+                message_id, session_id, from_user_id, sequence_number, status, user_id, agent_id)
+        return found
 
     @staticmethod
     def mark_delivered(

@@ -153,7 +153,8 @@ class BatchWriter:
                 store.find_by_client_ids(key for r in requests if (key := r.idempotency_key) is not None),
                 store.lock_sessions(r.session_id for r in requests),
                 store.message_sessions(r.reply_to_message_id for r in requests if r.reply_to_message_id))
-            existing, sessions, reply_sessions = store.by_client_id(found), store.sessions_by_id(locked), dict(replies)
+            existing, sessions = store.by_client_id(found), store.sessions_by_id(locked)
+            reply_sessions: dict[int, str] = dict(replies)
 
             accepted: list[int] = []
             repeats: dict[int, int] = {}  # index → index of the same key earlier in this batch
