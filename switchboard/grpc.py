@@ -262,7 +262,10 @@ def channel(target: str, transport: Transport) -> grpc.aio.Channel:
     noticed), fast reconnects, and round-robin over several comma-separated replicas."""
     options: list[tuple[str, Any]] = [*CLIENT_KEEPALIVE, *CLIENT_RECONNECT, ("grpc.enable_retries", 1)]
     if "," in target:
-        options.append(("grpc.lb_policy_name", "round_robin"))
+        # An ``ipv4:`` list has no single host name for TLS to check: every replica's certificate must name the
+        # first address's host (what one host:port target would check too).
+        options += [("grpc.lb_policy_name", "round_robin"),
+                    ("grpc.ssl_target_name_override", target.split(",")[0].strip().rsplit(":", 1)[0])]
     if transport.tls is None:
         transport.require_loopback(target.split(","))
         return grpc.aio.insecure_channel(channel_target(target), options=options)
