@@ -65,6 +65,12 @@ async def create_pool(url: str, size: int = 10, multi_statements: bool = False) 
         **target.connect_kwargs())
 
 
+def placeholders(count: int, width: int = 1) -> str:
+    """``%s, %s, …`` for an IN list (``width`` > 1: ``(%s, %s), …`` for row values)."""
+    group = "%s" if width == 1 else "(" + ", ".join(["%s"] * width) + ")"
+    return ", ".join([group] * count)
+
+
 class transaction:
     """Borrow a connection, BEGIN, yield a cursor, COMMIT (or ROLLBACK on error)."""
 

@@ -15,8 +15,9 @@ import random
 
 from services.messaging import metrics
 from services.messaging.publisher import Publisher
+from services.messaging.retry_store import RetryJob
 from services.messaging.settings import Settings
-from services.messaging.store import MessageRow, RetryJob, Store
+from services.messaging.store import MessageRow, Store
 from switchboard.workers import Worker
 
 log = logging.getLogger(__name__)

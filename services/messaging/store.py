@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 
 import aiomysql
 
-from switchboard.db import Rows, Statement, pipelined, retry_transient, retrying, transaction
+from services.messaging.retry_store import RetryQueueStatements
+from switchboard.db import Rows, Statement, pipelined, placeholders
 from switchboard.errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -112,15 +113,6 @@ class PendingRow:
     message: MessageRow
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class RetryJob:
-    id: int
-    message_id: int
-    to_user_id: int | None
-    retry_count: int
-    max_retries: int
-
-
 _SESSION_COLUMNS = "id, session_id, user_id, agent_id, status, last_sequence, UNIX_TIMESTAMP(created_at)"
 _MESSAGE_COLUMNS = (
     "m.id, m.session_id, m.sender_role, m.from_user_id, m.to_user_id, m.message, m.message_type,"
@@ -145,23 +137,8 @@ def _text(value: str | bytes | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _placeholders(count: int, width: int = 1) -> str:
-    group = "%s" if width == 1 else "(" + ", ".join(["%s"] * width) + ")"
-    return ", ".join([group] * count)
-
-
-class Store:
-    def __init__(self, pool: aiomysql.Pool) -> None:
-        self.pool = pool
-
-    def transaction(self) -> transaction:
-        return transaction(self.pool)
-
-    async def _execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """One autocommitted statement; its rows, if it returns any."""
-        async with self.pool.acquire() as conn, conn.cursor() as cur:
-            await cur.execute(sql, args)
-            return list(await cur.fetchall())
+class Store(RetryQueueStatements):
+    """Every statement of the service; the retry queue's are in :mod:`services.messaging.retry_store`."""
 
     async def ping(self) -> bool:
         return bool(await self._execute("SELECT 1"))
@@ -255,7 +232,7 @@ class Store:
             return None
         return Statement(
             f"SELECT {_SESSION_COLUMNS} FROM chat_sessions FORCE INDEX (uq_chat_sessions_session)"
-            f" WHERE session_id IN ({_placeholders(len(ids))}) ORDER BY session_id FOR UPDATE", ids)
+            f" WHERE session_id IN ({placeholders(len(ids))}) ORDER BY session_id FOR UPDATE", ids)
 
     @staticmethod
     def sessions_by_id(rows: Rows) -> dict[str, SessionRow]:
@@ -267,7 +244,7 @@ class Store:
         ids = sorted(set(message_ids))
         if not ids:
             return None
-        return Statement(f"SELECT id, session_id FROM chat_messages WHERE id IN ({_placeholders(len(ids))})", ids)
+        return Statement(f"SELECT id, session_id FROM chat_messages WHERE id IN ({placeholders(len(ids))})", ids)
 
     @staticmethod
     def advance_sequences(last_sequence_by_pk: dict[int, int]) -> Statement:
@@ -277,7 +254,7 @@ class Store:
         args = [v for pk in pks for v in (pk, last_sequence_by_pk[pk])]
         return Statement(
             f"UPDATE chat_sessions FORCE INDEX (PRIMARY) SET last_sequence = CASE id {cases} END"
-            f" WHERE id IN ({_placeholders(len(pks))})",
+            f" WHERE id IN ({placeholders(len(pks))})",
             (*args, *pks))
 
     @staticmethod
@@ -342,7 +319,7 @@ class Store:
         if not ids:
             return {}
         rows = await self._execute(
-            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages m WHERE m.id IN ({_placeholders(len(ids))})", ids)
+            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages m WHERE m.id IN ({placeholders(len(ids))})", ids)
         return {msg.id: msg for msg in map(_message, rows)}
 
     async def history(self, session_id: str, after_sequence: int, limit: int) -> list[MessageRow]:
@@ -379,7 +356,7 @@ class Store:
         ids = sorted(set(message_ids))
         if not ids:
             return None, None
-        where = f"WHERE id IN ({_placeholders(len(ids))})"
+        where = f"WHERE id IN ({placeholders(len(ids))})"
         return (
             Statement("SELECT id, session_id, from_user_id, sequence_number, status FROM chat_messages"
                       f" FORCE INDEX (PRIMARY) {where} ORDER BY id" + (" FOR UPDATE" if for_update else ""), ids),
@@ -414,12 +391,12 @@ class Store:
         if changed:
             statements.append(Statement(
                 "UPDATE chat_messages FORCE INDEX (PRIMARY) SET status = 'delivered', delivered_at = %s"
-                f" WHERE id IN ({_placeholders(len(changed))}) AND status = 'sent'", (now, *sorted(changed))))
+                f" WHERE id IN ({placeholders(len(changed))}) AND status = 'sent'", (now, *sorted(changed))))
         pairs = sorted({(recipient, t.id) for recipient, targets in receipts for t in targets})
         if pairs:
             statements.append(Statement(
                 "UPDATE offline_messages FORCE INDEX (uq_offline_messages_user_message) SET delivered = TRUE,"
-                f" delivered_at = %s WHERE (user_id, message_id) IN ({_placeholders(len(pairs), 2)})"
+                f" delivered_at = %s WHERE (user_id, message_id) IN ({placeholders(len(pairs), 2)})"
                 " AND delivered = FALSE",
                 (now, *(v for pair in pairs for v in pair))))
         return changes, statements
@@ -456,7 +433,7 @@ class Store:
             return {}
         rows = await self._execute(
             "SELECT message_id, user_id FROM offline_messages WHERE delivered = FALSE"
-            f" AND message_id IN ({_placeholders(len(ids))}) ORDER BY message_id, user_id", ids)
+            f" AND message_id IN ({placeholders(len(ids))}) ORDER BY message_id, user_id", ids)
         waiting: dict[int, list[int]] = {}
         for message_id, user_id in rows:
             waiting.setdefault(message_id, []).append(user_id)
@@ -473,78 +450,3 @@ class Store:
             " AND NOW(3) - INTERVAL %s MICROSECOND ORDER BY created_at DESC LIMIT %s",
             (int(oldest_seconds * 1e6), int(newest_seconds * 1e6), limit))
         return [(int(user_id), int(message_id)) for user_id, message_id in rows]
-
-    # --- retry queue ------------------------------------------------------------------------------------------
-
-    @retry_transient
-    async def enqueue_retries(self, items: Sequence[tuple[MessageRow, Sequence[int]]], delay_seconds: float,
-                              max_retries: int) -> None:
-        """One row per (message, recipient), every message in one multi-row INSERT."""
-        rows = [(m, uid) for m, user_ids in items for uid in user_ids]
-        if not rows:
-            return
-        async with self.pool.acquire() as conn, conn.cursor() as cur:
-            await cur.execute(
-                "INSERT INTO message_queue (message_id, session_id, from_user_id, to_user_id, max_retries,"
-                " next_retry_at) VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s, NOW(3) + INTERVAL %s MICROSECOND)"] * len(rows)),
-                [v for m, uid in rows for v in (
-                    m.id, m.session_id, m.from_user_id, uid, max_retries, int(delay_seconds * 1e6))])
-
-    @retry_transient
-    async def retry_due_now(self) -> None:
-        """Every pending retry is due at once: NATS is back, there is no reason to wait out a backoff."""
-        await self._execute(
-            "UPDATE message_queue SET next_retry_at = NOW(3) WHERE status = 'pending' AND next_retry_at > NOW(3)")
-
-    async def claim_retries(self, limit: int, lease_seconds: float) -> list[RetryJob]:
-        """Take due rows for this worker. SKIP LOCKED lets several replicas claim disjoint rows at once (the
-        index on (status, next_retry_at) yields them in order, so only the rows taken are locked); the claim
-        commits ``processing`` with a lease in ``next_retry_at``."""
-
-        async def claim() -> list[RetryJob]:
-            async with self.transaction() as cur:
-                await cur.execute(
-                    "SELECT id, message_id, to_user_id, retry_count, max_retries FROM message_queue"
-                    " WHERE status = 'pending' AND next_retry_at <= NOW(3)"
-                    " ORDER BY next_retry_at LIMIT %s FOR UPDATE SKIP LOCKED", (limit,))
-                jobs = [RetryJob(*row) for row in await cur.fetchall()]
-                if jobs:
-                    await cur.execute(
-                        "UPDATE message_queue FORCE INDEX (PRIMARY) SET status = 'processing',"
-                        " next_retry_at = NOW(3) + INTERVAL %s MICROSECOND"
-                        f" WHERE id IN ({_placeholders(len(jobs))})",
-                        (int(lease_seconds * 1e6), *(j.id for j in jobs)))
-                return jobs
-
-        return await retrying(claim)
-
-    @retry_transient
-    async def release_expired_leases(self) -> None:
-        """Rows still ``processing`` after their lease belong to a worker that died: make them pending again
-        rather than leave them stuck."""
-        await self._execute(
-            "UPDATE message_queue SET status = 'pending' WHERE status = 'processing' AND next_retry_at <= NOW(3)")
-
-    @retry_transient
-    async def complete_retries(self, job_ids: Sequence[int]) -> None:
-        if job_ids:
-            await self._execute(
-                "UPDATE message_queue FORCE INDEX (PRIMARY) SET status = 'completed'"
-                f" WHERE id IN ({_placeholders(len(job_ids))})",
-                job_ids)
-
-    @retry_transient
-    async def reschedule_retry(self, job: RetryJob, error: str, delay_seconds: float) -> str:
-        """One more failed attempt: due again after ``delay_seconds``, or ``failed`` when attempts run out
-        (the message stays in ``offline_messages``, so its recipient still gets it at the next registration)."""
-        status = "failed" if job.retry_count + 1 >= job.max_retries else "pending"
-        await self._execute(
-            "UPDATE message_queue SET retry_count = retry_count + 1, status = %s, error_message = %s,"
-            " next_retry_at = NOW(3) + INTERVAL %s MICROSECOND WHERE id = %s",
-            (status, error[:2000], int(delay_seconds * 1e6), job.id))
-        return status
-
-    async def retry_queue_depth(self) -> int:
-        rows = await self._execute("SELECT COUNT(*) FROM message_queue WHERE status IN ('pending', 'processing')")
-        return int(rows[0][0])
