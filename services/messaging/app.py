@@ -1,5 +1,6 @@
 """The messaging service process: Sanic for ``/health`` ``/ready`` ``/metrics``, the gRPC server, the batch
-writer, the retry worker, the delivery sweep and the presence forwarder, all on one event loop."""
+writer, the retry worker, the delivery sweep, the retention clean-up and the presence forwarder, all on one
+event loop."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from services.messaging.grpc_service import MessagingServicer
 from services.messaging.presence import PresenceForwarder
 from services.messaging.publisher import Publisher
 from services.messaging.receipts import Receipts
+from services.messaging.retention import Retention
 from services.messaging.retry_queue import RetryWorker
 from services.messaging.sending import Sending
 from services.messaging.settings import Settings, load_settings
@@ -63,11 +65,13 @@ def create_app(settings: Settings) -> Sanic:
         devices_channel = channel(settings.devices_grpc_target, security.transport)
         sweep = DeliverySweep(store, publisher, online_lookup(stub(DeviceServiceStub, devices_channel)), settings)
         sweep.start()
+        retention = Retention(pool, db.MySQLURL.parse(settings.mysql_url).database, settings)
+        retention.start()
         presence = PresenceForwarder(nc, subjects, store, publisher)
         await presence.start()
         app.ctx.pool, app.ctx.nc, app.ctx.writer, app.ctx.receipts = pool, nc, writer, receipts
         app.ctx.grpc_server, app.ctx.presence, app.ctx.sending = grpc_server, presence, sending
-        app.ctx.sweep, app.ctx.devices_channel = sweep, devices_channel
+        app.ctx.sweep, app.ctx.devices_channel, app.ctx.retention = sweep, devices_channel, retention
         app.ctx.readiness["mysql"] = store.ping
         app.ctx.readiness["nats"] = _nats_connected(nc)
         log.info("messaging started", extra={"grpc_port": grpc_server.port, "node_id": settings.node_id})
@@ -79,6 +83,7 @@ def create_app(settings: Settings) -> Sanic:
         await app.ctx.sending.drain()
         await app.ctx.presence.stop()
         await app.ctx.sweep.stop()
+        await app.ctx.retention.stop()
         await app.ctx.devices_channel.close()
         await app.ctx.retry_worker.stop()
         await app.ctx.writer.stop()

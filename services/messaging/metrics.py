@@ -24,3 +24,6 @@ REPUBLISHED = Counter(
     "switchboard_messaging_republished_total",
     "Messages published again to recipients that had not acknowledged them", ["reason"])
 SWEEP_PASSES = Counter("switchboard_messaging_delivery_sweep_passes_total", "Delivery sweep passes", ["outcome"])
+RETENTION_DELETED = Counter(
+    "switchboard_messaging_retention_deleted_total", "Rows deleted by the retention clean-up", ["table"])
+RETENTION_PASSES = Counter("switchboard_messaging_retention_passes_total", "Retention passes", ["outcome"])

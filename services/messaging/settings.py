@@ -32,6 +32,15 @@ class Settings(CommonSettings):
     delivery_sweep_age_seconds: float = 3.0
     delivery_sweep_horizon_seconds: float = 3600.0
     delivery_sweep_batch: int = 1000
+    # Retention (services/messaging/retention.py): ages after which rows are deleted (0: kept forever) —
+    # acknowledged offline_messages rows, completed/failed message_queue rows, and chat history of closed
+    # sessions — how often a pass runs, primary keys read per window and the pause between windows.
+    delivered_retention_seconds: int = 7 * 24 * 3600
+    retry_queue_retention_seconds: int = 7 * 24 * 3600
+    history_retention_seconds: int = 0
+    retention_interval_seconds: float = 600.0
+    retention_batch: int = 500
+    retention_pause_seconds: float = 0.1
 
 
 def load_settings() -> Settings:

@@ -150,6 +150,13 @@ def _get(url: str) -> str:
 
 @pytest.fixture(scope="session")
 async def messaging(nats_server: NatsServer, run_dir: Path) -> AsyncIterator[Messaging]:
+    async with running_messaging(nats_server, run_dir) as started:
+        yield started
+
+
+@contextlib.asynccontextmanager
+async def running_messaging(nats_server: NatsServer, run_dir: Path) -> AsyncIterator[Messaging]:
+    """Two replicas on a database of their own (a module that needs the whole database to itself starts one)."""
     async with fresh_database() as url:
         sys_ = System(url, nats_server, run_dir, extra_env=TEST_ENV)
         first = await sys_.start_service("messaging")
