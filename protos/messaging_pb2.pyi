@@ -79,6 +79,54 @@ class SessionResponse(_message.Message):
     session: Session
     def __init__(self, session: _Optional[_Union[Session, _Mapping]] = ...) -> None: ...
 
+class CloseSessionRequest(_message.Message):
+    __slots__ = ("session_id", "actor_id", "actor_role")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ROLE_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    actor_id: int
+    actor_role: str
+    def __init__(self, session_id: _Optional[str] = ..., actor_id: _Optional[int] = ..., actor_role: _Optional[str] = ...) -> None: ...
+
+class TransferSessionRequest(_message.Message):
+    __slots__ = ("session_id", "actor_id", "actor_role", "agent_id")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ROLE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    actor_id: int
+    actor_role: str
+    agent_id: int
+    def __init__(self, session_id: _Optional[str] = ..., actor_id: _Optional[int] = ..., actor_role: _Optional[str] = ..., agent_id: _Optional[int] = ...) -> None: ...
+
+class ListSessionsRequest(_message.Message):
+    __slots__ = ("actor_id", "actor_role", "scope", "status", "after", "limit")
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ROLE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    actor_id: int
+    actor_role: str
+    scope: str
+    status: str
+    after: int
+    limit: int
+    def __init__(self, actor_id: _Optional[int] = ..., actor_role: _Optional[str] = ..., scope: _Optional[str] = ..., status: _Optional[str] = ..., after: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class SessionsPage(_message.Message):
+    __slots__ = ("sessions", "has_more", "next_cursor")
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    sessions: _containers.RepeatedCompositeFieldContainer[Session]
+    has_more: bool
+    next_cursor: int
+    def __init__(self, sessions: _Optional[_Iterable[_Union[Session, _Mapping]]] = ..., has_more: _Optional[bool] = ..., next_cursor: _Optional[int] = ...) -> None: ...
+
 class SendMessageRequest(_message.Message):
     __slots__ = ("sender_id", "sender_role", "session_id", "text", "message_type", "reply_to_message_id", "client_msg_id", "origin_connection_id")
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]

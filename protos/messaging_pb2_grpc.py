@@ -49,6 +49,21 @@ class MessagingServiceStub:
                 request_serializer=protos_dot_messaging__pb2.GetSessionRequest.SerializeToString,
                 response_deserializer=protos_dot_messaging__pb2.SessionResponse.FromString,
                 _registered_method=True)
+        self.CloseSession = channel.unary_unary(
+                '/switchboard.messaging.v1.MessagingService/CloseSession',
+                request_serializer=protos_dot_messaging__pb2.CloseSessionRequest.SerializeToString,
+                response_deserializer=protos_dot_messaging__pb2.SessionResponse.FromString,
+                _registered_method=True)
+        self.TransferSession = channel.unary_unary(
+                '/switchboard.messaging.v1.MessagingService/TransferSession',
+                request_serializer=protos_dot_messaging__pb2.TransferSessionRequest.SerializeToString,
+                response_deserializer=protos_dot_messaging__pb2.SessionResponse.FromString,
+                _registered_method=True)
+        self.ListSessions = channel.unary_unary(
+                '/switchboard.messaging.v1.MessagingService/ListSessions',
+                request_serializer=protos_dot_messaging__pb2.ListSessionsRequest.SerializeToString,
+                response_deserializer=protos_dot_messaging__pb2.SessionsPage.FromString,
+                _registered_method=True)
         self.SendMessage = channel.unary_unary(
                 '/switchboard.messaging.v1.MessagingService/SendMessage',
                 request_serializer=protos_dot_messaging__pb2.SendMessageRequest.SerializeToString,
@@ -112,6 +127,24 @@ class MessagingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetSession(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseSession(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TransferSession(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessions(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -188,6 +221,21 @@ def add_MessagingServiceServicer_to_server(servicer, server):
                     servicer.GetSession,
                     request_deserializer=protos_dot_messaging__pb2.GetSessionRequest.FromString,
                     response_serializer=protos_dot_messaging__pb2.SessionResponse.SerializeToString,
+            ),
+            'CloseSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseSession,
+                    request_deserializer=protos_dot_messaging__pb2.CloseSessionRequest.FromString,
+                    response_serializer=protos_dot_messaging__pb2.SessionResponse.SerializeToString,
+            ),
+            'TransferSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransferSession,
+                    request_deserializer=protos_dot_messaging__pb2.TransferSessionRequest.FromString,
+                    response_serializer=protos_dot_messaging__pb2.SessionResponse.SerializeToString,
+            ),
+            'ListSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessions,
+                    request_deserializer=protos_dot_messaging__pb2.ListSessionsRequest.FromString,
+                    response_serializer=protos_dot_messaging__pb2.SessionsPage.SerializeToString,
             ),
             'SendMessage': grpc.unary_unary_rpc_method_handler(
                     servicer.SendMessage,
@@ -316,6 +364,87 @@ class MessagingService:
             '/switchboard.messaging.v1.MessagingService/GetSession',
             protos_dot_messaging__pb2.GetSessionRequest.SerializeToString,
             protos_dot_messaging__pb2.SessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.messaging.v1.MessagingService/CloseSession',
+            protos_dot_messaging__pb2.CloseSessionRequest.SerializeToString,
+            protos_dot_messaging__pb2.SessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransferSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.messaging.v1.MessagingService/TransferSession',
+            protos_dot_messaging__pb2.TransferSessionRequest.SerializeToString,
+            protos_dot_messaging__pb2.SessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.messaging.v1.MessagingService/ListSessions',
+            protos_dot_messaging__pb2.ListSessionsRequest.SerializeToString,
+            protos_dot_messaging__pb2.SessionsPage.FromString,
             options,
             channel_credentials,
             insecure,

@@ -44,6 +44,27 @@ class ConversationEvents:
             session_id=args["session_id"], agent_id=identity.user_id, take_over=identity.role == "admin"))
         return {"success": True, "session_id": args["session_id"], "session": events.session(reply.session)}
 
+    async def on_list_sessions(self, sock: Socket, args: dict[str, Any]) -> Reply:
+        identity = _identity(sock)
+        page = await self.edge.messaging.ListSessions(messaging_pb2.ListSessionsRequest(
+            actor_id=identity.user_id, actor_role=identity.role, scope=args["scope"], status=args["status"],
+            after=args["cursor"], limit=args["limit"]))
+        return {"success": True, "sessions": [events.session(s) for s in page.sessions], "has_more": page.has_more,
+                "next_cursor": page.next_cursor}
+
+    async def on_transfer_session(self, sock: Socket, args: dict[str, Any]) -> Reply:
+        identity = _identity(sock)
+        reply = await self.edge.messaging.TransferSession(messaging_pb2.TransferSessionRequest(
+            session_id=args["session_id"], actor_id=identity.user_id, actor_role=identity.role,
+            agent_id=args["agent_id"]))
+        return {"success": True, "session_id": args["session_id"], "session": events.session(reply.session)}
+
+    async def on_close_session(self, sock: Socket, args: dict[str, Any]) -> Reply:
+        identity = _identity(sock)
+        reply = await self.edge.messaging.CloseSession(messaging_pb2.CloseSessionRequest(
+            session_id=args["session_id"], actor_id=identity.user_id, actor_role=identity.role))
+        return {"success": True, "session_id": args["session_id"], "session": events.session(reply.session)}
+
     async def on_send_message(self, sock: Socket, args: dict[str, Any]) -> Reply:
         identity = _identity(sock)
         check_claimed_user(args, identity, "from_user_id", "user_id")

@@ -15,7 +15,7 @@ from services.messaging.mapping import message_proto, session_proto, status_chan
 from services.messaging.publisher import Publisher
 from services.messaging.receipts import DeliveredReceipt, Receipts
 from services.messaging.sending import Send, Sending
-from services.messaging.sessions import assign_agent
+from services.messaging.sessions import assign_agent, close_session, list_filter, transfer_session
 from services.messaging.settings import Settings
 from services.messaging.store import SessionRow, StatusChangeRow, Store
 from services.messaging.writer import SYSTEM, Outgoing, Stored
@@ -71,6 +71,37 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
             # the replaced agent hears it too: the session left its list
             await self._publisher.session_updated(session, reason, also=(before.agent_id or 0,))
         return messaging_pb2.SessionResponse(session=session_proto(session))
+
+    async def TransferSession(self, request: messaging_pb2.TransferSessionRequest,
+                              context: grpc.aio.ServicerContext) -> messaging_pb2.SessionResponse:
+        session_id, actor_id, actor_role, agent_id = RPCS["TransferSession"].check(request).values()
+        before, session = await transfer_session(self._store, session_id, actor_id, actor_role, agent_id)
+        if before.agent_id != session.agent_id:
+            log.info("session transferred", extra={"session_id": session_id, "from_agent_id": before.agent_id,
+                                                   "agent_id": agent_id, "by": actor_id})
+            # the agent transferred away from hears it too: the session left its list
+            await self._publisher.session_updated(session, "transferred", also=(before.agent_id or 0,))
+        return messaging_pb2.SessionResponse(session=session_proto(session))
+
+    async def CloseSession(self, request: messaging_pb2.CloseSessionRequest,
+                           context: grpc.aio.ServicerContext) -> messaging_pb2.SessionResponse:
+        session_id, actor_id, actor_role = RPCS["CloseSession"].check(request).values()
+        before, session = await close_session(self._store, session_id, actor_id, actor_role)
+        if before.status != session.status:
+            log.info("session closed", extra={"session_id": session_id, "by": actor_id})
+            await self._publisher.session_updated(session, "closed")
+        return messaging_pb2.SessionResponse(session=session_proto(session))
+
+    async def ListSessions(self, request: messaging_pb2.ListSessionsRequest,
+                           context: grpc.aio.ServicerContext) -> messaging_pb2.SessionsPage:
+        """A page in creation order; ``next_cursor`` is the last session's position (pass it back as
+        ``after``)."""
+        actor_id, actor_role, scope, status, after, limit = RPCS["ListSessions"].check(request).values()
+        column, owner, status = list_filter(actor_id, actor_role, scope, status)
+        rows = await self._store.list_sessions(column, owner, status, after, limit + 1)
+        page = rows[:limit]
+        return messaging_pb2.SessionsPage(sessions=[session_proto(r) for r in page], has_more=len(rows) > limit,
+                                          next_cursor=page[-1].id if page else after)
 
     async def GetSession(self, request: messaging_pb2.GetSessionRequest,
                          context: grpc.aio.ServicerContext) -> messaging_pb2.SessionResponse:

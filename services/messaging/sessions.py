@@ -1,11 +1,31 @@
-"""Session rules: one customer per session, at most one agent, assigned once unless an admin takes over."""
+"""Session rules: one customer per session, at most one agent, assigned once unless an admin takes over; the
+session's customer, its agent and admins may close it; its agent and admins may hand it to another agent.
+
+Who acts is asserted by the caller (the edge: from a verified JWT) as an id and a role. Messaging does not
+know roles of its own (the devices service binds ids to roles, and its tables are not ours): a transfer's
+target is taken as an agent on the caller's word, as ``AssignAgent``'s agent id is."""
 
 from __future__ import annotations
 
 import dataclasses
 
+import aiomysql
+
 from services.messaging.store import SessionRow, Store
 from switchboard.errors import Forbidden, InvalidArgument, NotFound
+
+# The lists each role may ask for (list_sessions' ``scope``).
+SCOPES = {"user": frozenset({"mine"}), "agent": frozenset({"mine", "waiting"}),
+          "admin": frozenset({"mine", "waiting", "all"})}
+
+
+def _acting_on(session: SessionRow | None, session_id: str, actor_id: int, actor_role: str) -> SessionRow:
+    """The session, if the actor may act on it: an admin on any; the customer and the agent on their own, by
+    seat (a customer is never taken for the agent). Not theirs is answered as if it did not exist."""
+    if session is None or (actor_role != "admin" and actor_id != (
+            session.user_id if actor_role == "user" else session.agent_id)):
+        raise NotFound(f"session {session_id} not found")
+    return session
 
 
 async def assign_agent(store: Store, session_id: str, agent_id: int,
@@ -18,11 +38,55 @@ async def assign_agent(store: Store, session_id: str, agent_id: int,
         session = await store.lock_session(cur, session_id)
         if session is None:
             raise NotFound(f"session {session_id} not found")
-        if agent_id == session.user_id:
-            raise InvalidArgument("the session's customer cannot be its agent")
-        if session.agent_id == agent_id:
+        return session, await _set_agent(store, cur, session, agent_id, replace=take_over)
+
+
+async def transfer_session(store: Store, session_id: str, actor_id: int, actor_role: str,
+                           agent_id: int) -> tuple[SessionRow, SessionRow]:
+    """Hand an open session to ``agent_id``, under its row lock (a send in flight is sequenced before or after
+    the change, never with a stale agent). Returns the session before and after; to the same agent, a no-op."""
+    if actor_role == "user":
+        raise Forbidden("customers cannot transfer sessions")
+    async with store.transaction() as cur:
+        session = _acting_on(await store.lock_session(cur, session_id), session_id, actor_id, actor_role)
+        if session.status != "open":
+            raise Forbidden(f"session {session_id} is closed")
+        return session, await _set_agent(store, cur, session, agent_id, replace=True)
+
+
+async def _set_agent(store: Store, cur: aiomysql.Cursor, session: SessionRow, agent_id: int,
+                     replace: bool) -> SessionRow:
+    """The locked session with ``agent_id`` as its agent; replacing an assigned agent only when ``replace``."""
+    if agent_id == session.user_id:
+        raise InvalidArgument("the session's customer cannot be its agent")
+    if session.agent_id == agent_id:
+        return session
+    if session.agent_id and not replace:  # which agent is not the caller's business
+        raise Forbidden(f"session {session.session_id} already has another agent")
+    await store.set_agent(cur, session.id, agent_id)
+    return dataclasses.replace(session, agent_id=agent_id)
+
+
+async def close_session(store: Store, session_id: str, actor_id: int,
+                        actor_role: str) -> tuple[SessionRow, SessionRow]:
+    """Close the session under its row lock: a send that locks it afterwards is refused (the writer's
+    ``check_sender``), and the customer's next ``OpenSession`` creates a new one. Returns the session before
+    and after; closing a closed session is a no-op."""
+    async with store.transaction() as cur:
+        session = _acting_on(await store.lock_session(cur, session_id), session_id, actor_id, actor_role)
+        if session.status == "closed":
             return session, session
-        if session.agent_id and not take_over:
-            raise Forbidden(f"session {session_id} already has another agent")  # which one is not the caller's business
-        await store.set_agent(cur, session.id, agent_id)
-        return session, dataclasses.replace(session, agent_id=agent_id)
+        await store.set_status(cur, session.id, "closed")
+        return session, dataclasses.replace(session, status="closed")
+
+
+def list_filter(actor_id: int, actor_role: str, scope: str, status: str) -> tuple[str | None, int | None, str]:
+    """The (column, owner, status) a list filters on (:meth:`Store.list_sessions`); a scope the role may not
+    ask for is refused. The waiting queue is open sessions with no agent, whatever ``status`` says."""
+    if scope not in SCOPES[actor_role]:
+        raise Forbidden(f"role {actor_role} cannot list {scope} sessions")
+    if scope == "all":
+        return None, None, status
+    if scope == "waiting":
+        return "agent_id", None, "open"
+    return ("user_id" if actor_role == "user" else "agent_id"), actor_id, status

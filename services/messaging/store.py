@@ -21,6 +21,9 @@ from typing import Any, TypeVar
 import aiomysql
 
 from services.messaging.retry_store import RetryQueueStatements
+from services.messaging.session_store import SESSION_COLUMNS as _SESSION_COLUMNS
+from services.messaging.session_store import SessionRow, SessionStatements, participants
+from services.messaging.session_store import session_row as _session
 from switchboard.db import Rows, Statement, pipelined, placeholders
 from switchboard.errors import Unavailable
 
@@ -28,26 +31,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-
-
-def participants(user_id: int, agent_id: int | None) -> tuple[int, ...]:
-    """Who takes part in a session: the customer, then the agent once one is assigned."""
-    return (user_id, agent_id) if agent_id else (user_id,)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class SessionRow:
-    id: int
-    session_id: str
-    user_id: int
-    agent_id: int | None
-    status: str
-    last_sequence: int
-    created_at: float
-
-    @property
-    def participants(self) -> tuple[int, ...]:
-        return participants(self.user_id, self.agent_id)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -113,15 +96,10 @@ class PendingRow:
     message: MessageRow
 
 
-_SESSION_COLUMNS = "id, session_id, user_id, agent_id, status, last_sequence, UNIX_TIMESTAMP(created_at)"
 _MESSAGE_COLUMNS = (
     "m.id, m.session_id, m.sender_role, m.from_user_id, m.to_user_id, m.message, m.message_type,"
     " m.reply_to_message_id, m.client_msg_id, m.status, UNIX_TIMESTAMP(m.sent_at), m.sequence_number"
 )
-
-
-def _session(row: Sequence[Any]) -> SessionRow:
-    return SessionRow(row[0], row[1], row[2], row[3] or None, row[4], row[5], float(row[6]))
 
 
 def _message(row: Sequence[Any]) -> MessageRow:
@@ -137,8 +115,9 @@ def _text(value: str | bytes | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
-class Store(RetryQueueStatements):
-    """Every statement of the service; the retry queue's are in :mod:`services.messaging.retry_store`."""
+class Store(RetryQueueStatements, SessionStatements):
+    """Every statement of the service; the retry queue's are in :mod:`services.messaging.retry_store`, the
+    session list's in :mod:`services.messaging.session_store`."""
 
     async def ping(self) -> bool:
         return bool(await self._execute("SELECT 1"))

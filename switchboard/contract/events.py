@@ -33,8 +33,8 @@ class RateClass:
 RATE_CLASSES = {c.name: c for c in (
     RateClass("send", "messages sent"),
     RateClass("receipt", "delivered and read receipts"),
-    RateClass("read", "history pages (sync) and device lists"),
-    RateClass("session", "sessions opened and joined"),
+    RateClass("read", "history pages (sync), device and session lists"),
+    RateClass("session", "sessions opened, joined, transferred and closed"),
     RateClass("typing", "typing notices (relays are coalesced on top)"),
     RateClass("control", "register, heartbeat, kick, push token"),
 )}
@@ -125,6 +125,18 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("kick_device", "close every socket of one of the caller's own devices", "{success, connections_closed}",
           _one(s.DEVICE_ID, s.REASON)),
     Event("update_push_token", "the push token of this socket's device", "{success}", _one(s.PUSH_TOKEN)),
+    Event("list_sessions", "a page of sessions, oldest first: `mine` (a customer's own; an agent's or admin's "
+          "assigned), `waiting` (open with no agent: agents, admins), `all` (admins); a scope the role may not "
+          "list is `FORBIDDEN`", "{success, sessions, has_more, next_cursor}",
+          _one(s.SESSION_SCOPE, s.SESSION_STATUS, s.SESSIONS_CURSOR, s.SESSIONS_LIMIT), rate="read"),
+    Event("transfer_session", "hand a session to another agent (its agent, or an admin); the participants and "
+          "the agent transferred away from get `session_updated`, reason `transferred`",
+          "{success, session_id, session}", _one(s.SESSION_ID, s.AGENT_ID),
+          roles=frozenset({"agent", "admin"}), rate="session"),
+    Event("close_session", "close a session (its customer, its agent, or an admin): sends are refused from then "
+          "on, the customer's next `open_session` opens a new one; the participants get `session_updated`, "
+          "reason `closed`; closing a closed session is a no-op", "{success, session_id, session}",
+          _one(s.SESSION_ID), rate="session"),
 )}
 
 
@@ -143,7 +155,9 @@ PUSHES: tuple[Push, ...] = (
          "message_type, reply_to_message_id, status, offline, sequence_number, client_msg_id}",
          "to every connected device of every participant, except the sending socket"),
     Push("message_status", "{message_id, session_id, status, timestamp}", "to every device of the sender"),
-    Push("session_updated", "{session_id, user_id, agent_id, status, last_sequence, reason}", "to participants"),
+    Push("session_updated", "{session_id, user_id, agent_id, status, last_sequence, reason}",
+         "to every device of the participants (and of an agent who just stopped being one); reason "
+         "`agent_joined`, `taken_over`, `transferred` or `closed`"),
     Push("typing", "{session_id, user_id, is_typing}", "to the other participants, coalesced"),
     Push("presence", "{user_id, online, last_seen, session_id}", "the other participant went online or offline"),
     Push("kicked", "{device_id, reason}", "then the connection is closed"),

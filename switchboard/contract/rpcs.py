@@ -49,6 +49,9 @@ _USER = Int("user_id", required=True, minimum=1)
 _ID = Str("id", required=True, max_len=255)
 _MESSAGING, _DEVICES = "MessagingService", "DeviceService"
 _SESSION = s.SESSION_ID
+# Who acts, as the caller asserts it (the edge: from the JWT).
+_ACTOR = (Int("actor_id", required=True, minimum=1),
+          Str("actor_role", required=True, max_len=16, choices=ALL_ROLES))
 _SEND_FIELDS = (
     _SESSION, _as(s.TEXT, "text"), s.MESSAGE_TYPE, s.REPLY_TO, s.CLIENT_MSG_ID,
     Str("sender_role", required=True, max_len=16, choices=s.SENDER_ROLES), Int("sender_id", required=True, minimum=1),
@@ -61,6 +64,15 @@ RPCS: dict[str, Rpc] = {r.name: r for r in (
          Bool("take_over", doc="replace an assigned agent (admins; session_updated reason `taken_over`)")),
         "take a session"),
     Rpc(_MESSAGING, "GetSession", (_SESSION,), "one session"),
+    Rpc(_MESSAGING, "CloseSession", (_SESSION, *_ACTOR), "close a session (its customer, its agent, an admin); "
+        "session_updated reason `closed`; a closed one is a no-op"),
+    Rpc(_MESSAGING, "TransferSession", (_SESSION, *_ACTOR, s.AGENT_ID),
+        "hand a session to another agent (its agent, an admin); session_updated reason `transferred`, also to "
+        "the previous agent. Messaging does not know roles: the caller asserts that `agent_id` is an agent"),
+    Rpc(_MESSAGING, "ListSessions",
+        (*_ACTOR, _as(s.SESSION_SCOPE, "scope", required=True), s.SESSION_STATUS,
+         _as(s.SESSIONS_CURSOR, "after"), _as(s.SESSIONS_LIMIT, "limit", clamp=True)),
+        "a page of sessions by scope (as `list_sessions`); pass `next_cursor` back as `after`"),
     Rpc(_MESSAGING, "SendMessage", _SEND_FIELDS, "store, sequence and route a message"),
     Rpc(_MESSAGING, "SendMessageBatch", _SEND_FIELDS, "SendMessage for each item; an invalid item fails alone",
         INTERNAL),

@@ -46,3 +46,18 @@ SYNC_LIMIT = Int("limit", minimum=1, maximum=HISTORY_MAX_LIMIT, default=HISTORY_
 IS_TYPING = Bool("is_typing", default=True)
 REASON = Str("reason", max_len=1024)
 PUSH_TOKEN = Str("push_token", required=True, max_len=255)
+
+# Sessions as an agent console lists them: whose (scope), which (status), paged by a cursor.
+SESSION_SCOPES = frozenset({"mine", "waiting", "all"})
+SESSION_STATUSES = frozenset({"open", "closed"})
+SESSIONS_DEFAULT_LIMIT = 20
+SESSIONS_MAX_LIMIT = 100
+SESSION_SCOPE = Str("scope", max_len=16, choices=SESSION_SCOPES, default="mine",
+                    doc="`mine`: the caller's own (a customer's, or those assigned to the agent or admin); "
+                        "`waiting`: open sessions with no agent, oldest first (agents, admins); "
+                        "`all`: every session (admins)")
+SESSION_STATUS = Str("status", max_len=16, choices=SESSION_STATUSES,
+                     doc="open or closed; absent: both (the waiting queue is open)")
+SESSIONS_CURSOR = Int("cursor", minimum=0, doc="the previous page's `next_cursor`; absent: the first page")
+SESSIONS_LIMIT = Int("limit", minimum=1, maximum=SESSIONS_MAX_LIMIT, default=SESSIONS_DEFAULT_LIMIT)
+AGENT_ID = Int("agent_id", required=True, minimum=1, doc="the agent to hand the session to")

@@ -28,6 +28,9 @@ VALID = {
     "list_devices": lambda u: {},
     "kick_device": lambda u: {"device_id": "not-a-device-of-mine"},
     "update_push_token": lambda u: {"push_token": "tok"},
+    "list_sessions": lambda u: {},
+    "transfer_session": lambda u: {"session_id": u.session_id, "agent_id": u.transfer_to},
+    "close_session": lambda u: {"session_id": u.session_id},
 }
 
 
@@ -49,7 +52,7 @@ async def test_every_event_is_rate_limited_per_socket_and_per_user(make_system) 
         await user.connect()
         if name != "register":
             assert (await user.register())["success"], name
-        user.session_id, user.message_id = "no-such-session", 2**62  # type: ignore[attr-defined]
+        user.session_id, user.message_id, user.transfer_to = "no-such-session", 2**62, 1  # type: ignore[attr-defined]
         payload = VALID[name](user)
         spent = 1 if event.rate == "control" and name != "register" else 0  # register spent a control token
         replies = [await user.call(name, payload) for _ in range(3 - spent)]
@@ -137,8 +140,9 @@ async def _actors(system, connect: Connect) -> dict[str, object]:
     actors = {"anonymous": anonymous, "expired": expired, "other_customer": await connect("user"),
               "other_agent": await connect("agent"), "kicked_device": kicked, "customer": customer,
               "agent": agent, "admin": await connect("admin")}
-    for user in actors.values():
-        user.session_id, user.message_id = session_id, ack["message_id"]  # type: ignore[attr-defined]
+    for user in actors.values():  # a transfer hands the session back to its first agent
+        user.session_id, user.message_id, user.transfer_to = (  # type: ignore[attr-defined]
+            session_id, ack["message_id"], agent.user_id)
     await eventually(lambda: _expired(expired, session_id))
     return actors
 
@@ -177,6 +181,15 @@ EXPECTED: dict[str, dict[str, str]] = {
                     "admin": "NOT_FOUND"},
     "update_push_token": {"anonymous": "NOT_REGISTERED", "expired": "UNAUTHENTICATED", "other_customer": "ok",
                           "other_agent": "ok", "customer": "ok", "agent": "ok", "admin": "ok"},
+    "list_sessions": {"anonymous": "NOT_REGISTERED", "expired": "UNAUTHENTICATED", "other_customer": "ok",
+                      "other_agent": "ok", "customer": "ok", "agent": "ok", "admin": "ok"},
+    # the admin took the session over (join_session) and hands it back to the agent
+    "transfer_session": {"anonymous": "NOT_REGISTERED", "expired": "UNAUTHENTICATED",
+                         "other_customer": "FORBIDDEN", "other_agent": "NOT_FOUND", "customer": "FORBIDDEN",
+                         "agent": "NOT_FOUND", "admin": "ok"},
+    # the customer closes it; closing again (its agent, an admin) is a no-op
+    "close_session": {"anonymous": "NOT_REGISTERED", "expired": "UNAUTHENTICATED", "other_customer": "NOT_FOUND",
+                      "other_agent": "NOT_FOUND", "customer": "ok", "agent": "ok", "admin": "ok"},
 }
 for _row in EXPECTED.values():
     _row["kicked_device"] = "closed"
@@ -212,7 +225,8 @@ async def test_the_authorization_matrix(system, connect: Connect) -> None:
 async def test_outsiders_get_the_same_answer_for_theirs_and_for_nothing(system, connect: Connect, actor: str) -> None:
     actors = await _actors(system, connect)
     user = actors[actor]
-    for name in ("send_message", "sync", "typing", "message_read", "message_delivered"):
+    for name in ("send_message", "sync", "typing", "message_read", "message_delivered", "close_session",
+                 *(("transfer_session",) if actor == "other_agent" else ())):
         theirs = await user.call(name, VALID[name](user))
         user.session_id, user.message_id, saved = "no-such-session", 2**62, (user.session_id, user.message_id)
         missing = await user.call(name, VALID[name](user))
