@@ -53,6 +53,20 @@ class Rpc:
         self._baseline_from(reply)
         return reply
 
+    async def list_sessions(self, scope: str = "mine", status: str | None = None, cursor: int = 0,
+                            limit: int | None = None, timeout: float | None = None) -> dict[str, Any]:
+        """A page of sessions (``mine``, ``waiting``, ``all``): ``{sessions, has_more, next_cursor}``; pass
+        ``next_cursor`` back as ``cursor`` for the next page. Omitted fields take the contract's defaults."""
+        body: dict[str, Any] = {"scope": scope, "cursor": cursor}
+        body.update({k: v for k, v in (("status", status), ("limit", limit)) if v is not None})
+        return await self.request("list_sessions", body, timeout)
+
+    async def transfer_session(self, session_id: str, agent_id: int, timeout: float | None = None) -> dict[str, Any]:
+        return await self.request("transfer_session", {"session_id": session_id, "agent_id": agent_id}, timeout)
+
+    async def close_session(self, session_id: str, timeout: float | None = None) -> dict[str, Any]:
+        return await self.request("close_session", {"session_id": session_id}, timeout)
+
     def _baseline_from(self, reply: dict[str, Any]) -> None:
         """A reply that names the session's last sequence tells where "new" starts for that session."""
         session: dict[str, Any] = reply["session"] if isinstance(reply.get("session"), dict) else reply

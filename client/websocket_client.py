@@ -267,6 +267,16 @@ class WebSocketClient(_ClientBase):
              timeout: float | None = None) -> dict[str, Any]:
         return self._run(self._core.rpc.sync(session_id, after_sequence, limit, timeout))
 
+    def list_sessions(self, scope: str = "mine", status: str | None = None, cursor: int = 0,
+                      limit: int | None = None, timeout: float | None = None) -> dict[str, Any]:
+        return self._run(self._core.rpc.list_sessions(scope, status, cursor, limit, timeout))
+
+    def transfer_session(self, session_id: str, agent_id: int, timeout: float | None = None) -> dict[str, Any]:
+        return self._run(self._core.rpc.transfer_session(session_id, agent_id, timeout))
+
+    def close_session(self, session_id: str, timeout: float | None = None) -> dict[str, Any]:
+        return self._run(self._core.rpc.close_session(session_id, timeout))
+
     def list_devices(self, timeout: float | None = None) -> list[dict[str, Any]]:
         return self._run(self._core.rpc.request("list_devices", {}, timeout)).get("devices", [])
 
@@ -347,6 +357,17 @@ class AsyncWebSocketClient(_ClientBase):
     async def sync(self, session_id: str, after_sequence: int | None = None, limit: int = 100,
                    timeout: float | None = None) -> dict[str, Any]:
         return await self._core.rpc.sync(session_id, after_sequence, limit, timeout)
+
+    async def list_sessions(self, scope: str = "mine", status: str | None = None, cursor: int = 0,
+                            limit: int | None = None, timeout: float | None = None) -> dict[str, Any]:
+        return await self._core.rpc.list_sessions(scope, status, cursor, limit, timeout)
+
+    async def transfer_session(self, session_id: str, agent_id: int,
+                               timeout: float | None = None) -> dict[str, Any]:
+        return await self._core.rpc.transfer_session(session_id, agent_id, timeout)
+
+    async def close_session(self, session_id: str, timeout: float | None = None) -> dict[str, Any]:
+        return await self._core.rpc.close_session(session_id, timeout)
 
     async def list_devices(self, timeout: float | None = None) -> list[dict[str, Any]]:
         return (await self._core.rpc.request("list_devices", {}, timeout)).get("devices", [])
