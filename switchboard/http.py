@@ -92,20 +92,23 @@ class Listener:
 
 
 def serve_asgi(public: ASGIApp, on: Listener, admin: ASGIApp, admin_on: Listener,
-               ws_max_size: int = 16 * 1024 * 1024) -> None:
+               ws_max_size: int = 16 * 1024 * 1024, ws_compression: str = "no_context_takeover") -> None:
     """Run an ASGI app (the edge: socket.io) under uvicorn in this process, with ``admin`` (the Sanic app: health,
     readiness, metrics) on a port of its own so the public port never serves them. ``admin`` gets the lifespan
     events, so its start/stop listeners run as under Sanic's own server. Both sockets are bound first: uvicorn
     would run the start listeners (which touch shared state) before finding a port taken. Open sockets get
-    ``EDGE_DRAIN_SECONDS`` to close on SIGTERM, so a supervisor's 10 s budget holds with clients connected."""
+    ``EDGE_DRAIN_SECONDS`` to close on SIGTERM, so a supervisor's 10 s budget holds with clients connected.
+    ``ws_compression``: what the websocket handshake negotiates (:mod:`switchboard.ws_compression`)."""
     import uvicorn
+
+    from switchboard.ws_compression import protocol
 
     if on.port == admin_on.port:
         log.critical("the admin port must differ from the public port (%d)", on.port)
         raise SystemExit(1)
     socks = [listen(on.host, on.port), listen(admin_on.host, admin_on.port)]
     config = uvicorn.Config(by_port(public, admin, socks[1].getsockname()[1]), loop="uvloop",
-                            ws="websockets-sansio", ws_max_size=ws_max_size, lifespan="on", log_config=None,
+                            ws=protocol(ws_compression), ws_max_size=ws_max_size, lifespan="on", log_config=None,
                             access_log=False, ws_ping_interval=None, timeout_graceful_shutdown=EDGE_DRAIN_SECONDS,
                             proxy_headers=False)  # X-Forwarded-For is the edge's call (SWITCHBOARD_TRUSTED_PROXIES)
     server = uvicorn.Server(config)

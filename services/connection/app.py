@@ -150,4 +150,4 @@ def serve() -> None:
     public, admin = create_app(settings)
     http.serve_asgi(public, http.Listener(settings.bind_host, settings.edge_port),
                     admin, http.Listener(settings.edge_admin_host, settings.edge_admin_port),
-                    ws_max_size=MAX_PACKET_BYTES)
+                    ws_max_size=MAX_PACKET_BYTES, ws_compression=settings.ws_compression)

@@ -17,6 +17,9 @@ class Settings(CommonSettings):
     # (the socket.io port answers 404 there). Loopback unless the orchestrator probes from outside.
     edge_admin_port: int = 8200
     edge_admin_host: str = "127.0.0.1"
+    # What the websocket handshake negotiates: off | no_context_takeover | context_takeover
+    # (switchboard/ws_compression.py; the default measured in bench/RESULTS.md).
+    ws_compression: str = "no_context_takeover"
     # The spec's server-side heartbeat settings: clients beat every interval; silence past the timeout closes.
     heartbeat_interval_seconds: float = 30
     heartbeat_timeout_seconds: float = 120
