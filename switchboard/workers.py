@@ -5,7 +5,12 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import logging
 from typing import ClassVar
+
+from prometheus_client import Counter
+
+log = logging.getLogger(__name__)
 
 
 class Worker(abc.ABC):
@@ -28,3 +33,27 @@ class Worker(abc.ABC):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+class PeriodicWorker(Worker):
+    """A pass every :meth:`interval` seconds (read each time, so settings stay live in tests). A failed pass is
+    counted in ``passes{outcome="failed"}`` and logged; the next one runs as scheduled."""
+
+    passes: ClassVar[Counter]
+
+    @abc.abstractmethod
+    def interval(self) -> float: ...
+
+    @abc.abstractmethod
+    async def run_once(self) -> object:
+        """One pass."""
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval())
+            try:
+                await self.run_once()
+                self.passes.labels("ok").inc()
+            except Exception:
+                self.passes.labels("failed").inc()
+                log.exception("%s pass failed", self.name)

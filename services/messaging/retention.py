@@ -30,7 +30,7 @@ import aiomysql
 from services.messaging import metrics
 from services.messaging.settings import Settings
 from switchboard.db import placeholders, retry_transient, transaction
-from switchboard.workers import Worker
+from switchboard.workers import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -66,22 +66,19 @@ TARGETS = (
 )
 
 
-class Retention(Worker):
+class Retention(PeriodicWorker):
     name = "retention"
+    passes = metrics.RETENTION_PASSES
 
     def __init__(self, pool: aiomysql.Pool, database: str, settings: Settings) -> None:
         self._pool, self._settings = pool, settings
         self._lock_name = f"switchboard.retention.{database}"[:64]  # one MySQL server may hold several deployments
 
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.retention_interval_seconds)
-            try:
-                await self.clean_once()
-                metrics.RETENTION_PASSES.labels("ok").inc()
-            except Exception:
-                metrics.RETENTION_PASSES.labels("failed").inc()
-                log.exception("retention pass failed")
+    def interval(self) -> float:
+        return self._settings.retention_interval_seconds
+
+    async def run_once(self) -> dict[str, int] | None:
+        return await self.clean_once()
 
     async def clean_once(self) -> dict[str, int] | None:
         """One pass over every table with a retention age; rows deleted by table, or ``None`` when another

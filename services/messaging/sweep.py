@@ -26,7 +26,7 @@ from services.messaging.publisher import Publish, Publisher
 from services.messaging.settings import Settings
 from services.messaging.store import Store
 from switchboard.errors import SwitchboardError
-from switchboard.workers import Worker
+from switchboard.workers import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +36,19 @@ SWEEP_BACKOFF_CAP_SECONDS = 120.0
 OnlineLookup = Callable[[Iterable[int]], Awaitable[set[int]]]
 
 
-class DeliverySweep(Worker):
+class DeliverySweep(PeriodicWorker):
     name = "delivery-sweep"
+    passes = metrics.SWEEP_PASSES
 
     def __init__(self, store: Store, publisher: Publisher, online: OnlineLookup, settings: Settings) -> None:
         self._store, self._publisher, self._online, self._settings = store, publisher, online, settings
         self._next_push: dict[tuple[int, int], tuple[int, float]] = {}  # (user, message) → (pushes, due at)
 
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.delivery_sweep_interval_seconds)
-            try:
-                await self.sweep_once()
-                metrics.SWEEP_PASSES.labels("ok").inc()
-            except Exception:
-                metrics.SWEEP_PASSES.labels("failed").inc()
-                log.exception("delivery sweep pass failed")
+    def interval(self) -> float:
+        return self._settings.delivery_sweep_interval_seconds
+
+    async def run_once(self) -> int:
+        return await self.sweep_once()
 
     async def sweep_once(self) -> int:
         """One pass; returns how many (recipient, message) pushes it made."""
