@@ -10,12 +10,18 @@ from tests.support.system import System
 from tests.support.users import SocketUser, open_conversation
 
 
-async def test_five_hundred_offline_messages_arrive_once_in_order_on_another_node(
-    system: System, connect: Connect
-) -> None:
+async def customer_gone(connect: Connect) -> tuple[SocketUser, SocketUser, str]:
+    """A conversation whose customer (edge 0) has just closed its only socket; the agent stays on edge 1."""
     customer, agent = await connect("user", node=0), await connect("agent", node=1)
     session_id = await open_conversation(customer, agent)
     await customer.close()
+    return customer, agent, session_id
+
+
+async def test_five_hundred_offline_messages_arrive_once_in_order_on_another_node(
+    system: System, connect: Connect
+) -> None:
+    customer, agent, session_id = await customer_gone(connect)
 
     acks = [await agent.call("send_message", {"session_id": session_id, "message": f"m{i}"}) for i in range(500)]
     assert all(a["success"] for a in acks)
@@ -72,9 +78,7 @@ async def test_history_sync_returns_exactly_what_was_missed(connect: Connect) ->
 async def test_live_messages_never_overtake_the_backlog_pushed_at_registration(
     system: System, connect: Connect
 ) -> None:
-    customer, agent = await connect("user", node=0), await connect("agent", node=1)
-    session_id = await open_conversation(customer, agent)
-    await customer.close()
+    customer, agent, session_id = await customer_gone(connect)
     for i in range(300):
         await agent.call("send_message", {"session_id": session_id, "message": f"old{i}"})
 
