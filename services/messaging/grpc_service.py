@@ -64,24 +64,25 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
                           context: grpc.aio.ServicerContext) -> messaging_pb2.SessionResponse:
         session_id, agent_id, take_over = RPCS["AssignAgent"].check(request).values()
         before, session = await assign_agent(self._store, session_id, agent_id, take_over)
-        if before.agent_id != session.agent_id:
-            reason = "taken_over" if before.agent_id else "agent_joined"
-            log.info("agent assigned", extra={"session_id": session.session_id, "agent_id": session.agent_id,
-                                              "reason": reason})
-            # the replaced agent hears it too: the session left its list
-            await self._publisher.session_updated(session, reason, also=(before.agent_id or 0,))
+        await self._agent_changed(before, session, "taken_over" if before.agent_id else "agent_joined")
         return messaging_pb2.SessionResponse(session=session_proto(session))
 
     async def TransferSession(self, request: messaging_pb2.TransferSessionRequest,
                               context: grpc.aio.ServicerContext) -> messaging_pb2.SessionResponse:
         session_id, actor_id, actor_role, agent_id = RPCS["TransferSession"].check(request).values()
         before, session = await transfer_session(self._store, session_id, actor_id, actor_role, agent_id)
-        if before.agent_id != session.agent_id:
-            log.info("session transferred", extra={"session_id": session_id, "from_agent_id": before.agent_id,
-                                                   "agent_id": agent_id, "by": actor_id})
-            # the agent transferred away from hears it too: the session left its list
-            await self._publisher.session_updated(session, "transferred", also=(before.agent_id or 0,))
+        await self._agent_changed(before, session, "transferred", by=actor_id)
         return messaging_pb2.SessionResponse(session=session_proto(session))
+
+    async def _agent_changed(self, before: SessionRow, session: SessionRow, reason: str, by: int = 0) -> None:
+        """A session changed hands: its participants hear it, and so does the agent it left (the session left
+        that agent's list). Nothing is announced when the agent stayed the same."""
+        if before.agent_id == session.agent_id:
+            return
+        log.info("session agent changed", extra={"session_id": session.session_id, "reason": reason,
+                                                 "from_agent_id": before.agent_id, "agent_id": session.agent_id,
+                                                 "by": by})
+        await self._publisher.session_updated(session, reason, also=(before.agent_id or 0,))
 
     async def CloseSession(self, request: messaging_pb2.CloseSessionRequest,
                            context: grpc.aio.ServicerContext) -> messaging_pb2.SessionResponse:
