@@ -113,10 +113,11 @@ class Deployment:
         return proc
 
     async def add_edge(self, node_id: str | None = None, port: int | None = None,
-                       admin_port: int | None = None) -> Edge:
+                       admin_port: int | None = None, extra_env: Mapping[str, str] | None = None) -> Edge:
+        """``extra_env`` sets this node alone apart (a benchmark comparing one edge setting against another)."""
         node_id = node_id or f"edge-{len(self.edges) + 1}"
         port, admin_port = port or free_port(), admin_port or free_port()
-        env = {**self.env, **self.nats.auth.env("edge"), **self.credentials("edge").env(),
+        env = {**self.env, **(extra_env or {}), **self.nats.auth.env("edge"), **self.credentials("edge").env(),
                "SWITCHBOARD_EDGE_PORT": str(port),
                "SWITCHBOARD_EDGE_ADMIN_PORT": str(admin_port), "SWITCHBOARD_NODE_ID": node_id}
         proc = ServiceProcess("connection", admin_port, env, name=node_id, log_path=self.log_dir / f"{node_id}.log")
