@@ -23,7 +23,7 @@ class DeviceInfo(_message.Message):
     def __init__(self, device_name: _Optional[str] = ..., device_type: _Optional[str] = ..., platform: _Optional[str] = ..., browser: _Optional[str] = ..., os_version: _Optional[str] = ..., app_version: _Optional[str] = ...) -> None: ...
 
 class Device(_message.Message):
-    __slots__ = ("user_id", "device_id", "info", "push_token", "is_active", "last_login", "online", "connections")
+    __slots__ = ("user_id", "device_id", "info", "push_token", "is_active", "last_login", "online", "connections", "push_provider")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
@@ -32,6 +32,7 @@ class Device(_message.Message):
     LAST_LOGIN_FIELD_NUMBER: _ClassVar[int]
     ONLINE_FIELD_NUMBER: _ClassVar[int]
     CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    PUSH_PROVIDER_FIELD_NUMBER: _ClassVar[int]
     user_id: int
     device_id: str
     info: DeviceInfo
@@ -40,7 +41,8 @@ class Device(_message.Message):
     last_login: str
     online: bool
     connections: int
-    def __init__(self, user_id: _Optional[int] = ..., device_id: _Optional[str] = ..., info: _Optional[_Union[DeviceInfo, _Mapping]] = ..., push_token: _Optional[str] = ..., is_active: _Optional[bool] = ..., last_login: _Optional[str] = ..., online: _Optional[bool] = ..., connections: _Optional[int] = ...) -> None: ...
+    push_provider: str
+    def __init__(self, user_id: _Optional[int] = ..., device_id: _Optional[str] = ..., info: _Optional[_Union[DeviceInfo, _Mapping]] = ..., push_token: _Optional[str] = ..., is_active: _Optional[bool] = ..., last_login: _Optional[str] = ..., online: _Optional[bool] = ..., connections: _Optional[int] = ..., push_provider: _Optional[str] = ...) -> None: ...
 
 class RegisterDeviceRequest(_message.Message):
     __slots__ = ("user_id", "device_id", "info", "role")
@@ -89,6 +91,22 @@ class KickDeviceResponse(_message.Message):
     def __init__(self, connections_closed: _Optional[int] = ...) -> None: ...
 
 class UpdatePushTokenRequest(_message.Message):
+    __slots__ = ("user_id", "device_id", "push_token", "push_provider")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    PUSH_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PUSH_PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    user_id: int
+    device_id: str
+    push_token: str
+    push_provider: str
+    def __init__(self, user_id: _Optional[int] = ..., device_id: _Optional[str] = ..., push_token: _Optional[str] = ..., push_provider: _Optional[str] = ...) -> None: ...
+
+class UpdatePushTokenResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ClearPushTokenRequest(_message.Message):
     __slots__ = ("user_id", "device_id", "push_token")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -98,9 +116,11 @@ class UpdatePushTokenRequest(_message.Message):
     push_token: str
     def __init__(self, user_id: _Optional[int] = ..., device_id: _Optional[str] = ..., push_token: _Optional[str] = ...) -> None: ...
 
-class UpdatePushTokenResponse(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+class ClearPushTokenResponse(_message.Message):
+    __slots__ = ("cleared",)
+    CLEARED_FIELD_NUMBER: _ClassVar[int]
+    cleared: bool
+    def __init__(self, cleared: _Optional[bool] = ...) -> None: ...
 
 class RegisterConnectionRequest(_message.Message):
     __slots__ = ("user_id", "connection_id", "socket_id", "device_id", "node_id", "ip_address", "user_agent")

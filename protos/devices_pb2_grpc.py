@@ -54,6 +54,11 @@ class DeviceServiceStub:
                 request_serializer=protos_dot_devices__pb2.UpdatePushTokenRequest.SerializeToString,
                 response_deserializer=protos_dot_devices__pb2.UpdatePushTokenResponse.FromString,
                 _registered_method=True)
+        self.ClearPushToken = channel.unary_unary(
+                '/switchboard.devices.v1.DeviceService/ClearPushToken',
+                request_serializer=protos_dot_devices__pb2.ClearPushTokenRequest.SerializeToString,
+                response_deserializer=protos_dot_devices__pb2.ClearPushTokenResponse.FromString,
+                _registered_method=True)
         self.RegisterConnection = channel.unary_unary(
                 '/switchboard.devices.v1.DeviceService/RegisterConnection',
                 request_serializer=protos_dot_devices__pb2.RegisterConnectionRequest.SerializeToString,
@@ -103,6 +108,12 @@ class DeviceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdatePushToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClearPushToken(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -160,6 +171,11 @@ def add_DeviceServiceServicer_to_server(servicer, server):
                     servicer.UpdatePushToken,
                     request_deserializer=protos_dot_devices__pb2.UpdatePushTokenRequest.FromString,
                     response_serializer=protos_dot_devices__pb2.UpdatePushTokenResponse.SerializeToString,
+            ),
+            'ClearPushToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearPushToken,
+                    request_deserializer=protos_dot_devices__pb2.ClearPushTokenRequest.FromString,
+                    response_serializer=protos_dot_devices__pb2.ClearPushTokenResponse.SerializeToString,
             ),
             'RegisterConnection': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterConnection,
@@ -295,6 +311,33 @@ class DeviceService:
             '/switchboard.devices.v1.DeviceService/UpdatePushToken',
             protos_dot_devices__pb2.UpdatePushTokenRequest.SerializeToString,
             protos_dot_devices__pb2.UpdatePushTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClearPushToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.devices.v1.DeviceService/ClearPushToken',
+            protos_dot_devices__pb2.ClearPushTokenRequest.SerializeToString,
+            protos_dot_devices__pb2.ClearPushTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -2,9 +2,10 @@
 
 A caller is identified by the common name of its verified client certificate (mutual TLS) or, on a service's
 token port (server-authenticated TLS, for outside backends that cannot do mutual TLS), by the bearer token it
-sends (``authorization: Bearer <token>``). The built-in callers are ``edge`` (every RPC) and ``messaging``
-(``GetPresence``, for its delivery sweep); outside backends come from the callers file, each with the public
-methods it may call. Which RPC is internal is declared once, in :mod:`switchboard.contract.rpcs`.
+sends (``authorization: Bearer <token>``). The built-in callers are ``edge`` (every RPC but
+``ClearPushToken``), ``messaging`` (``GetPresence``, for its delivery sweep) and ``notifications``
+(``ListDevices``, ``ClearPushToken``); outside backends come from the callers file, each with the public methods
+it may call. Which RPC is internal is declared once, in :mod:`switchboard.contract.rpcs`.
 
 The callers file (JSON, ``SWITCHBOARD_GRPC_CALLERS_FILE``) maps a backend's name to its methods and, for token
 callers, the SHA-256 (hex) of its token, so the file itself holds no credential::
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import grpc
 
-from switchboard.contract.rpcs import BACKEND, EDGE, MESSAGING, RPCS
+from switchboard.contract.rpcs import BACKEND, EDGE, MESSAGING, NOTIFICATIONS, RPCS
 from switchboard.errors import Forbidden, Unauthenticated
 
 Guard = Callable[[grpc.aio.ServicerContext], None]
@@ -44,7 +45,8 @@ def _of_kind(kind: str) -> frozenset[str]:
     return frozenset(name for name, rpc in RPCS.items() if kind in rpc.callers)
 
 
-BUILTIN = (Caller(EDGE, _of_kind(EDGE)), Caller(MESSAGING, _of_kind(MESSAGING)))
+BUILTIN = (Caller(EDGE, _of_kind(EDGE)), Caller(MESSAGING, _of_kind(MESSAGING)),
+           Caller(NOTIFICATIONS, _of_kind(NOTIFICATIONS)))
 
 
 def token_digest(token: str) -> str:

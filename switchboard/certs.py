@@ -4,8 +4,8 @@ bench). Production may use any CA; the services only read the three files named 
 
 Every certificate's common name is the identity it proves: ``devices`` and ``messaging`` (server certificates
 whose names cover loopback and the compose service names; messaging's also serves as its client identity),
-``edge``, and one per outside backend. EC P-256 keys: generated in about a millisecond, so a test run makes its
-own CA instead of shipping one (a shipped key would be a public credential)."""
+``edge``, ``notifications`` (a client only), and one per outside backend. EC P-256 keys: generated in about a
+millisecond, so a test run makes its own CA instead of shipping one (a shipped key would be a public credential)."""
 
 from __future__ import annotations
 
@@ -25,9 +25,10 @@ CA = "ca"
 SERVERS = ("devices", "messaging")
 # Names the services are reached by: loopback (up, tests, bench) and the docker-compose service names.
 SERVER_HOSTS = ("127.0.0.1", "::1", "localhost", *SERVERS)
-DEFAULT_CLIENTS = ("edge",)
+DEFAULT_CLIENTS = ("edge", "notifications")
 # The certificate each service process presents: its own name, and ``edge`` for the connection service.
-CERT_OF_SERVICE = {"devices": "devices", "messaging": "messaging", "connection": "edge"}
+CERT_OF_SERVICE = {"devices": "devices", "messaging": "messaging", "connection": "edge",
+                   "notifications": "notifications"}
 VALID_DAYS = 825
 
 

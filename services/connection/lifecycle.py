@@ -147,8 +147,10 @@ class LifecycleEvents:
 
     async def on_update_push_token(self, sock: Socket, args: dict[str, Any]) -> dict[str, Any]:
         assert sock.identity is not None
+        push = args["push_token"]  # a contract Registration: (provider, token), checked and inferred once
         await self.edge.devices.UpdatePushToken(devices_pb2.UpdatePushTokenRequest(
-            user_id=sock.identity.user_id, device_id=sock.device_id, push_token=args["push_token"]))
+            user_id=sock.identity.user_id, device_id=sock.device_id, push_token=push.token,
+            push_provider=push.provider))
         return {"success": True}
 
 

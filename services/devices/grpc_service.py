@@ -17,6 +17,7 @@ from services.devices.presence import PresencePublisher
 from services.devices.settings import Settings
 from services.devices.store import Device, DeviceInfo, DeviceStore, NewConnection
 from switchboard.contract import RPCS
+from switchboard.contract.push_token import registration
 from switchboard.contract.schema import DEVICE_INFO
 from switchboard.errors import InvalidArgument, Unavailable
 from switchboard.nats import Subjects, encode
@@ -60,6 +61,7 @@ def _device_pb(device: Device) -> devices_pb2.Device:
         device_id=device.device_id,
         info=devices_pb2.DeviceInfo(**dataclasses.asdict(device.info)),
         push_token=device.push_token,
+        push_provider=device.push_provider,
         is_active=device.is_active,
         last_login=iso(device.last_login),
         online=device.connections > 0,
@@ -113,11 +115,22 @@ class DeviceServicer(devices_pb2_grpc.DeviceServiceServicer):
     async def UpdatePushToken(
         self, request: devices_pb2.UpdatePushTokenRequest, context: grpc.aio.ServicerContext
     ) -> devices_pb2.UpdatePushTokenResponse:
+        checked = RPCS["UpdatePushToken"].check(request)
+        push = registration(checked["push_provider"], checked["push_token"])
         await self._store.update_push_token(
-            _user_id(request.user_id), _text(request.device_id, "device_id"),
-            _text(request.push_token, "push_token", required=False),
-        )
+            _user_id(request.user_id), _text(request.device_id, "device_id"), push.token, push.provider)
         return devices_pb2.UpdatePushTokenResponse()
+
+    async def ClearPushToken(
+        self, request: devices_pb2.ClearPushTokenRequest, context: grpc.aio.ServicerContext
+    ) -> devices_pb2.ClearPushTokenResponse:
+        checked = RPCS["ClearPushToken"].check(request)
+        cleared = await self._store.clear_push_token(
+            _user_id(request.user_id), _text(request.device_id, "device_id"), checked["push_token"])
+        if cleared:
+            log.info("push token cleared (its provider called it invalid)",
+                     extra={"user_id": request.user_id, "device_id": request.device_id})
+        return devices_pb2.ClearPushTokenResponse(cleared=cleared)
 
     async def RegisterConnection(
         self, request: devices_pb2.RegisterConnectionRequest, context: grpc.aio.ServicerContext

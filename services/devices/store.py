@@ -42,6 +42,7 @@ class Device:
     device_id: str
     info: DeviceInfo
     push_token: str
+    push_provider: str  # apns | fcm | webpush; "" without a token
     is_active: bool
     last_login: datetime
     connections: int  # connected sockets
@@ -101,8 +102,8 @@ def _placeholders(values: Sequence[object]) -> str:
 
 
 _DEVICE_SELECT = f"""
-    SELECT d.user_id, d.device_id, {", ".join(f"d.{c}" for c in INFO_COLUMNS)}, d.push_token, d.is_active,
-           UNIX_TIMESTAMP(d.last_login),
+    SELECT d.user_id, d.device_id, {", ".join(f"d.{c}" for c in INFO_COLUMNS)}, d.push_token, d.push_provider,
+           d.is_active, UNIX_TIMESTAMP(d.last_login),
            (SELECT COUNT(*) FROM user_connections c
              WHERE c.user_id = d.user_id AND c.device_id = d.device_id AND c.status = 'connected')
       FROM user_devices d
@@ -128,12 +129,13 @@ _CLOSE = "UPDATE user_connections SET status = 'disconnected', disconnected_at =
 
 
 def _device(row: tuple[Any, ...]) -> Device:
-    user_id, device_id, *info, push_token, is_active, last_login, connections = row
+    user_id, device_id, *info, push_token, push_provider, is_active, last_login, connections = row
     return Device(
         user_id=user_id,
         device_id=device_id,
         info=DeviceInfo(*(value or "" for value in info)),
         push_token=push_token or "",
+        push_provider=push_provider or "",
         is_active=bool(is_active),
         last_login=_utc(last_login),
         connections=connections,
@@ -229,12 +231,20 @@ class DeviceStore:
         rows = await self._query(_DEVICE_SELECT + " WHERE d.user_id = %s ORDER BY d.last_login DESC", (user_id,))
         return [_device(row) for row in rows]
 
-    async def update_push_token(self, user_id: int, device_id: str, push_token: str) -> None:
+    async def update_push_token(self, user_id: int, device_id: str, push_token: str, push_provider: str) -> None:
         await self._require_device(user_id, device_id)
         await self._execute(
-            "UPDATE user_devices SET push_token = %s WHERE user_id = %s AND device_id = %s",
-            (push_token or None, user_id, device_id),
+            "UPDATE user_devices SET push_token = %s, push_provider = %s WHERE user_id = %s AND device_id = %s",
+            (push_token or None, push_provider or None, user_id, device_id),
         )
+
+    async def clear_push_token(self, user_id: int, device_id: str, push_token: str) -> bool:
+        """Forget ``push_token`` if the device still has it: a token registered after the refused one stays."""
+        return bool(await self._execute(
+            "UPDATE user_devices SET push_token = NULL, push_provider = NULL"
+            " WHERE user_id = %s AND device_id = %s AND push_token = %s",
+            (user_id, device_id, push_token),
+        ))
 
     async def _require_device(self, user_id: int, device_id: str) -> None:
         if not await self._query(

@@ -15,10 +15,12 @@ from typing import Any
 from switchboard.contract import schema as s
 from switchboard.contract.events import ALL_ROLES
 from switchboard.contract.fields import Bool, Field, IdList, Int, Str, StrList
+from switchboard.contract.push_token import MAX_TOKEN_CHARS
 
-# Kinds of caller: the edge nodes, the messaging service (its delivery sweep asks devices for presence) and
-# outside backends (each limited further to the methods its entry in the callers file lists).
-EDGE, MESSAGING, BACKEND = "edge", "messaging", "backend"
+# Kinds of caller: the edge nodes, the messaging service (its delivery sweep asks devices for presence), the
+# notifications service (a user's devices and push tokens; clearing a token its provider refused) and outside
+# backends (each limited further to the methods its entry in the callers file lists).
+EDGE, MESSAGING, NOTIFICATIONS, BACKEND = "edge", "messaging", "notifications", "backend"
 PUBLIC = frozenset({EDGE, BACKEND})
 INTERNAL = frozenset({EDGE})
 CALLERS = ("internal RPCs are the edges' alone; public ones are open to the edges and to outside backends whose "
@@ -95,10 +97,14 @@ RPCS: dict[str, Rpc] = {r.name: r for r in (
          Str("role", required=True, max_len=16, choices=ALL_ROLES,
              doc="bound to the user id at its first registration; another role is refused (`FORBIDDEN`)")),
         "upsert a device"),
-    Rpc(_DEVICES, "ListDevices", (_USER,), "a user's devices"),
+    Rpc(_DEVICES, "ListDevices", (_USER,), "a user's devices", PUBLIC | {NOTIFICATIONS}),
     Rpc(_DEVICES, "KickDevice", (_USER, s.DEVICE_ID, s.REASON), "deactivate a device and close its sockets"),
-    Rpc(_DEVICES, "UpdatePushToken", (_USER, s.DEVICE_ID, _as(s.PUSH_TOKEN, "push_token", required=False)),
-        "a device's push token"),
+    Rpc(_DEVICES, "UpdatePushToken",
+        (_USER, s.DEVICE_ID, Str("push_token", max_len=MAX_TOKEN_CHARS, ascii=True), s.PUSH_PROVIDER),
+        "a device's push token and its provider (inferred from the token when empty; an empty token clears it)"),
+    Rpc(_DEVICES, "ClearPushToken", (_USER, s.DEVICE_ID, Str("push_token", required=True, max_len=MAX_TOKEN_CHARS,
+                                                                ascii=True)),
+        "forget a token its provider called invalid, if the device still has that one", frozenset({NOTIFICATIONS})),
     Rpc(_DEVICES, "RegisterConnection",
         (_USER, _as(_ID, "connection_id"), _as(_ID, "socket_id"), s.DEVICE_ID, _as(_ID, "node_id"),
          Str("ip_address", max_len=45), Str("user_agent", max_len=4096)), "a socket joins the registry", INTERNAL),

@@ -4,6 +4,7 @@ the schema (column widths) and the product (a chat message is at most 10,000 cha
 from __future__ import annotations
 
 from switchboard.contract.fields import Bool, IdList, Int, Obj, Str
+from switchboard.contract.push_token import PROVIDERS, PushToken
 
 MESSAGE_TYPES = frozenset({"text", "image", "file", "audio", "video", "card"})
 DEVICE_TYPES = frozenset({"desktop", "mobile", "web", "other"})
@@ -45,7 +46,8 @@ UP_TO_SEQUENCE = Int("up_to_sequence", required=True, minimum=1)
 SYNC_LIMIT = Int("limit", minimum=1, maximum=HISTORY_MAX_LIMIT, default=HISTORY_DEFAULT_LIMIT)
 IS_TYPING = Bool("is_typing", default=True)
 REASON = Str("reason", max_len=1024)
-PUSH_TOKEN = Str("push_token", required=True, max_len=255)
+PUSH_TOKEN = PushToken("push_token", required=True, doc="where to push this device; empty clears it")
+PUSH_PROVIDER = Str("push_provider", max_len=16, choices=PROVIDERS)
 
 # Sessions as an agent console lists them: whose (scope), which (status), paged by a cursor.
 SESSION_SCOPES = frozenset({"mine", "waiting", "all"})

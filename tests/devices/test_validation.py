@@ -23,7 +23,7 @@ CASES = [
     ("RegisterDevice", pb.RegisterDeviceRequest(role="root", user_id=1, device_id="d"), "role"),
     ("ListDevices", pb.ListDevicesRequest(user_id=-1), "user_id"),
     ("KickDevice", pb.KickDeviceRequest(user_id=1, device_id=""), "device_id"),
-    ("UpdatePushToken", pb.UpdatePushTokenRequest(user_id=1, device_id="d", push_token=LONG_ID), "push_token"),
+    ("UpdatePushToken", pb.UpdatePushTokenRequest(user_id=1, device_id="d", push_token="x" * 4097), "push_token"),
     ("RegisterConnection", pb.RegisterConnectionRequest(user_id=1, connection_id="", socket_id="s", device_id="d",
                                                         node_id="n"), "connection_id"),
     ("RegisterConnection", pb.RegisterConnectionRequest(user_id=1, connection_id="c", socket_id="s", device_id="d",
