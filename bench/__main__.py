@@ -22,7 +22,7 @@ from bench.context import Context, Options
 from bench.report import Check, emit, machine
 
 Scenario = Callable[[Context], Awaitable[tuple[dict[str, Any], list[Check]]]]
-SCENARIOS = ("throughput", "baseline", "sockets", "offline", "fanout", "all")
+SCENARIOS = ("throughput", "baseline", "sockets", "compression", "offline", "fanout", "all")
 CORRECTNESS = ("lost", "duplicates", "failed")  # check names containing these decide the exit status
 
 
@@ -45,28 +45,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--relay-modes", type=lambda s: s.split(","), help="sanic,asgi")
     parser.add_argument("--profile-seconds", type=float, dest="profile_seconds",
                         help="throughput: profile edge/messaging/devices with py-spy for this long at 80%% of max")
+    parser.add_argument("--deflate", action="store_true", default=None,
+                        help="every bench socket offers permessage-deflate as browsers do (sockets and "
+                             "compression measure both ways regardless)")
+    parser.add_argument("--wire-messages", type=int, dest="wire_messages",
+                        help="compression: messages per size and server setting (default 1000)")
     parser.add_argument("--log-dir", type=Path, help="service logs (default: a temporary folder)")
     return parser
 
 
 def _scenarios(name: str, relay_only: bool) -> list[Scenario]:
-    from bench.scenarios import fanout, offline, sockets, throughput
+    from bench.scenarios import compression, fanout, offline, sockets, throughput
 
     table: dict[str, list[Scenario]] = {
         "throughput": [throughput.scenario_throughput],
         "baseline": [lambda c: throughput.scenario_baseline(c, with_e2e=not relay_only)],
         "sockets": [lambda c: sockets.scenario_sockets(c, with_edge=not relay_only)],
+        "compression": [compression.scenario_compression],
         "offline": [offline.scenario_offline],
         "fanout": [fanout.scenario_fanout],
     }
-    table["all"] = table["baseline"] + table["sockets"] + table["offline"] + table["fanout"]
+    table["all"] = table["baseline"] + table["sockets"] + table["compression"] + table["offline"] + table["fanout"]
     return table[name]
 
 
 async def run(args: argparse.Namespace) -> int:
     overrides = {k: getattr(args, k) for k in ("workers", "pairs", "rates", "step_s", "socket_levels",
                                                "heartbeat_interval_s", "backlog", "relay_modes",
-                                               "profile_seconds")}
+                                               "profile_seconds", "deflate", "wire_messages")}
     options = Options.for_run(args.quick, **overrides)
     log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,8 @@ import dataclasses
 from pathlib import Path
 
 from bench.launcher import BenchSystem
+from services.connection.settings import Settings as EdgeSettings
+from switchboard.ws_compression import MODES
 
 
 @dataclasses.dataclass
@@ -28,6 +30,10 @@ class Options:
     relay_modes: list[str] = dataclasses.field(default_factory=lambda: ["sanic", "asgi"])
     edges: int = 2
     profile_seconds: float = 0.0  # > 0: one extra throughput step under py-spy (edge, messaging, devices)
+    deflate: bool = False  # every bench socket offers permessage-deflate, as browsers do
+    wire_messages: int = 1000  # compression: messages per size and server setting
+    # sockets: the edge's SWITCHBOARD_WS_COMPRESSION settings measured with and without deflate offered
+    compression_modes: list[str] = dataclasses.field(default_factory=lambda: list(MODES))
 
     @classmethod
     def for_run(cls, quick: bool, **overrides: object) -> Options:
@@ -35,7 +41,8 @@ class Options:
         if quick:
             base = cls(quick=True, workers=2, pairs=10, rates=[100, 200], step_s=1.5, drain_s=2.0,
                        socket_levels=[50, 100], heartbeat_interval_s=2.0, heartbeat_window_s=2.0, backlog=300,
-                       fanout_rounds=10, relay_modes=["asgi"])
+                       fanout_rounds=10, relay_modes=["asgi"], wire_messages=40,
+                       compression_modes=[EdgeSettings.ws_compression])
         else:
             base = cls(step_s=10.0, rates=[100, 200, 300, 400, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000,
                                                3500, 4000, 5000, 6000, 7000, 8000],

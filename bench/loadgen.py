@@ -48,6 +48,7 @@ class UserSpec:
     token: str
     url: str
     device_id: str = ""
+    deflate: bool = False  # offer permessage-deflate as browsers do (bench/protocol.py)
 
     def register_payload(self, connection_id: str) -> dict[str, Any]:
         return {"user_id": self.user_id, "token": self.token, "connection_id": connection_id,
@@ -66,7 +67,7 @@ class SetupError(RuntimeError):
 
 async def open_socket(spec: UserSpec, on_event: Any = None, register: bool = True) -> LeanSocket:
     """Connect with the token as auth and (optionally) register; raise :class:`SetupError` on any refusal."""
-    sock = LeanSocket(spec.url, on_event)
+    sock = LeanSocket(spec.url, on_event, deflate=spec.deflate)
     sock.user = str(uuid.uuid4())  # the connection id: heartbeats must name the one registered
     await sock.connect({"token": spec.token})
     for attempt in range(REGISTER_ATTEMPTS if register else 0):

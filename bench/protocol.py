@@ -5,6 +5,11 @@ on the same two cores. The standard client runs a task per event and a writer ta
 frames synchronously inside ``data_received`` and writes with ``transport.write`` — no task, no lock, no await
 per message. It speaks only what the bench needs: websocket transport, text packets, the default namespace,
 events (``42``), acks (``43``), calls with ack ids, and the ping/pong heartbeat (server ``2`` → client ``3``).
+
+With ``deflate`` it offers permessage-deflate the way Chrome does (``permessage-deflate;
+client_max_window_bits``: no context-takeover parameters, so the server decides), because every browser and
+``socket.io-client`` offer it and the edge's memory per socket depends on what was negotiated. It counts the bytes
+it reads and writes on the TCP stream, so a run can say what a message costs on the wire.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 
 import orjson
 from websockets.client import ClientProtocol
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.frames import Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
@@ -35,11 +41,14 @@ class LeanSocket(asyncio.Protocol):
     (``emit_call``) or are awaited (``call``), the latter only for setup steps where one future is cheap enough.
     """
 
-    def __init__(self, url: str, on_event: EventHandler | None = None) -> None:
+    def __init__(self, url: str, on_event: EventHandler | None = None, deflate: bool = False) -> None:
         self.url = url
         self.on_event = on_event
         self.wsuri = parse_uri(url)
-        self.ws = ClientProtocol(self.wsuri, max_size=16 * 1024 * 1024)
+        offer = [ClientPerMessageDeflateFactory(client_max_window_bits=True)] if deflate else None
+        self.ws = ClientProtocol(self.wsuri, max_size=16 * 1024 * 1024, extensions=offer)
+        self.bytes_in = self.bytes_out = 0
+        self.negotiated = ""  # the extensions the server accepted, from its handshake response (empty: none)
         self.transport: asyncio.Transport | None = None
         self.sid: str | None = None
         self.closed = False
@@ -57,9 +66,11 @@ class LeanSocket(asyncio.Protocol):
         self._flush()
 
     def data_received(self, data: bytes) -> None:
+        self.bytes_in += len(data)
         self.ws.receive_data(data)
         for event in self.ws.events_received():
             if isinstance(event, Response):
+                self.negotiated = event.headers.get("Sec-WebSocket-Extensions", "")
                 if self.ws.handshake_exc is not None:
                     self._fail(ProtocolError(f"websocket handshake failed: {self.ws.handshake_exc}"))
             elif event.opcode is Opcode.TEXT:
@@ -113,6 +124,7 @@ class LeanSocket(asyncio.Protocol):
             return
         for chunk in self.ws.data_to_send():
             if chunk:
+                self.bytes_out += len(chunk)
                 self.transport.write(chunk)
             else:  # EOF requested by the protocol
                 with contextlib.suppress(OSError):

@@ -25,9 +25,11 @@ async def scenario_fanout(ctx: Context) -> tuple[dict[str, Any], list[Check]]:
     system = await ctx.system()
     edges = system.edges[:2]
     token = system.token(CUSTOMER)
-    devices = [Probe(UserSpec(CUSTOMER, "user", token, edges[min(i // 3, len(edges) - 1)].ws_url, f"fan-{i}"))
+    deflate = ctx.options.deflate
+    devices = [Probe(UserSpec(CUSTOMER, "user", token, edges[min(i // 3, len(edges) - 1)].ws_url, f"fan-{i}",
+                              deflate))
                for i in range(DEVICES)]
-    agent = Probe(UserSpec(AGENT, "agent", system.token(AGENT, "agent"), edges[0].ws_url, "fan-agent"))
+    agent = Probe(UserSpec(AGENT, "agent", system.token(AGENT, "agent"), edges[0].ws_url, "fan-agent", deflate))
     probes = [*devices, agent]
     all_s: list[float] = []
     lost = 0

@@ -51,9 +51,9 @@ async def write_backlog(agent: Probe, session_id: str, count: int, timeout: floa
 
 async def scenario_offline(ctx: Context) -> tuple[dict[str, Any], list[Check]]:
     system = await ctx.system()
-    url, count = system.edges[0].ws_url, ctx.options.backlog
-    customer = await Probe(UserSpec(CUSTOMER, "user", system.token(CUSTOMER), url, "off-c")).open()
-    agent = await Probe(UserSpec(AGENT, "agent", system.token(AGENT, "agent"), url, "off-a")).open()
+    url, count, deflate = system.edges[0].ws_url, ctx.options.backlog, ctx.options.deflate
+    customer = await Probe(UserSpec(CUSTOMER, "user", system.token(CUSTOMER), url, "off-c", deflate)).open()
+    agent = await Probe(UserSpec(AGENT, "agent", system.token(AGENT, "agent"), url, "off-a", deflate)).open()
     try:
         session_id = (await customer.call("open_session", {}))["session_id"]
         await agent.call("join_session", {"session_id": session_id})
@@ -62,7 +62,8 @@ async def scenario_offline(ctx: Context) -> tuple[dict[str, Any], list[Check]]:
         written = await write_backlog(agent, session_id, count, timeout=max(120.0, count / 50))
         sys.stderr.write(f"[offline] backlog written: {written}\n")
 
-        back = await Probe(UserSpec(CUSTOMER, "user", system.token(CUSTOMER), url, "off-c")).open(register=False)
+        back = await Probe(UserSpec(CUSTOMER, "user", system.token(CUSTOMER), url, "off-c", deflate)
+                           ).open(register=False)
         started = now()
         await back.register()
         complete = await back.wait_count(written["accepted"], timeout=max(60.0, count / 100))

@@ -4,6 +4,11 @@ the clients' application heartbeats. The bare relay gets the same levels, connec
 
 RSS per socket is (RSS at N − RSS at 0) / N on a node that served nothing before: a fresh edge added to the
 deployment, a fresh relay process.
+
+Browsers offer permessage-deflate and what the edge then keeps per socket depends on its
+``SWITCHBOARD_WS_COMPRESSION``, so the edge is measured under each setting with clients that offer deflate and
+clients that do not, each on a fresh edge, in the same run. The target: with deflate offered, at most 1.1 × the
+memory without, under the default setting.
 """
 
 from __future__ import annotations
@@ -17,13 +22,17 @@ from typing import Any
 from bench.context import Context
 from bench.launcher import RelayProcess, metric_sum, mysql_status
 from bench.loadgen import LoadGenerator, UserSpec, split
+from bench.protocol import LeanSocket
 from bench.report import Check, ratio
 from bench.stats import rss_bytes
+from services.connection.settings import Settings as EdgeSettings
 
 TOUCH_METRIC = "switchboard_grpc_server_handled_total"
 WRITE_COUNTERS = ("Com_update", "Com_insert", "Com_replace", "Com_delete", "Com_insert_select")
 SETTLE_S = 1.0
 FIRST_IDLE_USER = 5_000_000
+DEFAULT_COMPRESSION = EdgeSettings.ws_compression
+DEFLATE_CEILING = 1.1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +44,7 @@ class WriteProbe:
 
 
 async def _levels(ctx: Context, label: str, server_pid: int, url: str, token_for: Callable[[int], str],
-                  register: bool, writes: WriteProbe | None) -> dict[str, Any]:
+                  register: bool, writes: WriteProbe | None, deflate: bool = False) -> dict[str, Any]:
     opts = ctx.options
     gen = LoadGenerator(opts.workers)
     try:
@@ -45,7 +54,7 @@ async def _levels(ctx: Context, label: str, server_pid: int, url: str, token_for
         gen0 = sum(rss_bytes(pid) for pid in gen.pids.values())
         levels, held = [], 0
         for level in opts.socket_levels:
-            users = [UserSpec(uid, "user", token_for(uid), url, device_id=f"idle-{uid}")
+            users = [UserSpec(uid, "user", token_for(uid), url, device_id=f"idle-{uid}", deflate=deflate)
                      for uid in range(FIRST_IDLE_USER + held, FIRST_IDLE_USER + level)]
             replies = await gen.ask("idle_setup", per_worker=[{"users": chunk} for chunk in split(users, opts.workers)],
                                     register=register, heartbeat_interval=opts.heartbeat_interval_s)
@@ -98,16 +107,38 @@ def _per_socket(delta: int, sockets: int) -> float | None:
     return round(delta / sockets / 1024, 2) if sockets else None
 
 
-async def run_edge(ctx: Context) -> dict[str, Any]:
+async def run_edge(ctx: Context, compression: str = DEFAULT_COMPRESSION, deflate: bool = False) -> dict[str, Any]:
+    """Idle sockets on a fresh edge with ``compression``, from clients that offer deflate or not."""
     system = await ctx.system()
-    edge = await system.add_edge()  # fresh: RSS at 0 means no socket ever served
+    # fresh: RSS at 0 means no socket ever served
+    edge = await system.add_edge(extra_env={"SWITCHBOARD_WS_COMPRESSION": compression})
     assert edge.process.proc is not None
-    result = await _levels(ctx, edge.node_id, edge.process.proc.pid, edge.ws_url, lambda uid: system.token(uid),
-                           register=True,
-                           writes=WriteProbe(system.services["devices"].http_port, system.mysql_url))
+    label = f"{edge.node_id} {compression} {'deflate offered' if deflate else 'no deflate'}"
+    result = await _levels(ctx, label, edge.process.proc.pid, edge.ws_url, lambda uid: system.token(uid),
+                           register=True, writes=WriteProbe(system.services["devices"].http_port, system.mysql_url),
+                           deflate=deflate)
+    result.update(compression=compression, deflate_offered=deflate,
+                  negotiated=await negotiated(edge.ws_url, system.token(FIRST_IDLE_USER - 1), deflate))
     await edge.process.stop()  # its sockets are gone; it must not count in later scenarios
     system.edges.remove(edge)
     return result
+
+
+async def negotiated(url: str, token: str, deflate: bool) -> str:
+    """What the edge's handshake answers a client offering deflate (or not): the extension header, verbatim."""
+    sock = LeanSocket(url, deflate=deflate)
+    try:
+        await sock.connect({"token": token})
+        return sock.negotiated
+    finally:
+        sock.close()
+
+
+async def run_compression(ctx: Context) -> dict[str, dict[str, Any]]:
+    """Each server setting measured (all of them unless ``--quick``) × deflate offered or not, each on a fresh
+    edge."""
+    return {mode: {"plain": await run_edge(ctx, mode), "deflate": await run_edge(ctx, mode, deflate=True)}
+            for mode in ctx.options.compression_modes}
 
 
 async def run_relay(ctx: Context, mode: str) -> dict[str, Any]:
@@ -118,6 +149,24 @@ async def run_relay(ctx: Context, mode: str) -> dict[str, Any]:
                              register=False, writes=None)
     finally:
         await relay.stop()
+
+
+def compression_checks(by_mode: Mapping[str, Mapping[str, Any]]) -> list[Check]:
+    """Deflate offered vs not, per setting and level; the ceiling applies to the default setting."""
+    out: list[Check] = []
+    for mode, pair in by_mode.items():
+        for plain, deflate in zip(pair["plain"]["levels"], pair["deflate"]["levels"], strict=False):
+            n = deflate["sockets"]
+            out.append(Check(f"edge KiB/socket @ {n}, {mode}, deflate offered", deflate["server_kib_per_socket"],
+                             unit="KiB"))
+            r = ratio(deflate["server_kib_per_socket"], plain["server_kib_per_socket"])
+            default = mode == DEFAULT_COMPRESSION
+            out.append(Check(f"edge deflate / no deflate memory @ {n}, {mode}{' (default)' if default else ''}", r,
+                             f"≤ {DEFLATE_CEILING}" if default else "",
+                             None if r is None or not default else r <= DEFLATE_CEILING))
+            failed = deflate["failed"] + deflate.get("server_disconnected", 0)
+            out.append(Check(f"failed sockets @ {n}, {mode}, deflate offered", failed, "0", failed == 0))
+    return out
 
 
 def checks(edge: Mapping[str, Any] | None, relays: Mapping[str, Mapping[str, Any]]) -> list[Check]:
@@ -149,5 +198,9 @@ async def scenario_sockets(ctx: Context, with_edge: bool = True) -> tuple[dict[s
     relays = {}
     for mode in ctx.options.relay_modes:
         relays[mode] = await run_relay(ctx, mode)
-    edge = await run_edge(ctx) if with_edge else None
-    return {"sockets": {"edge": edge, "relay": relays}}, checks(edge, relays)
+    if not with_edge:
+        return {"sockets": {"edge": None, "relay": relays}}, checks(None, relays)
+    by_mode = await run_compression(ctx)
+    edge = by_mode[DEFAULT_COMPRESSION]["plain"] if DEFAULT_COMPRESSION in by_mode else await run_edge(ctx)
+    return ({"sockets": {"edge": edge, "compression": by_mode, "relay": relays}},
+            checks(edge, relays) + compression_checks(by_mode))

@@ -29,14 +29,15 @@ MAX_ATTEMPTS = 3
 AGENT_ID_BASE = 1_000_000
 
 
-def make_pairs(count: int, url_for: Any, token_for: Any, first_user: int = 1) -> list[PairSpec]:
+def make_pairs(count: int, url_for: Any, token_for: Any, first_user: int = 1, deflate: bool = False
+               ) -> list[PairSpec]:
     """``url_for(i, role)`` and ``token_for(user_id, role)`` let the caller place sockets on edges and mint
-    tokens (real JWTs for the system, anything for the relay)."""
+    tokens (real JWTs for the system, anything for the relay); ``deflate``: the sockets offer it."""
     pairs = []
     for i in range(count):
         cid, aid = first_user + i, AGENT_ID_BASE + first_user + i
-        pairs.append(PairSpec(UserSpec(cid, "user", token_for(cid, "user"), url_for(i, "user")),
-                              UserSpec(aid, "agent", token_for(aid, "agent"), url_for(i, "agent"))))
+        pairs.append(PairSpec(UserSpec(cid, "user", token_for(cid, "user"), url_for(i, "user"), deflate=deflate),
+                              UserSpec(aid, "agent", token_for(aid, "agent"), url_for(i, "agent"), deflate=deflate)))
     return pairs
 
 
@@ -159,7 +160,8 @@ def _log(label: str, step: Mapping[str, Any]) -> None:
 async def run_e2e(ctx: Context) -> dict[str, Any]:
     system = await ctx.system()
     edge = system.edges[0]
-    pairs = make_pairs(ctx.options.pairs, lambda i, role: edge.ws_url, system.token, first_user=1)
+    pairs = make_pairs(ctx.options.pairs, lambda i, role: edge.ws_url, system.token, first_user=1,
+                       deflate=ctx.options.deflate)
     python_pids = {name: pid for name, pid in system.pids.items() if name in (edge.node_id, "messaging", "devices")}
     mysql = mysql_pid()
     pids = {**system.pids, **({"mysql (shared)": mysql} if mysql else {})}
@@ -170,7 +172,8 @@ async def run_relay(ctx: Context, mode: str) -> dict[str, Any]:
     relay = RelayProcess(mode, ctx.log_dir)
     await relay.start()
     try:
-        pairs = make_pairs(ctx.options.pairs, lambda i, role: relay.url, lambda uid, role: f"relay-{uid}")
+        pairs = make_pairs(ctx.options.pairs, lambda i, role: relay.url, lambda uid, role: f"relay-{uid}",
+                           deflate=ctx.options.deflate)
         return await step_up(ctx, pairs, {f"relay-{mode}": relay.pid}, f"relay-{mode}")
     finally:
         await relay.stop()

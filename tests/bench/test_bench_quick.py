@@ -30,5 +30,23 @@ def test_bench_all_quick_loses_nothing(tmp_path: Path) -> None:
     assert doc["offline"]["lost"] == 0 and doc["offline"]["duplicates"] == 0
     assert doc["fanout"]["lost_deliveries"] == 0 and doc["fanout"]["duplicates"] == 0
     assert all(level["failed"] == 0 for level in doc["sockets"]["edge"]["levels"])
+    _check_compression(doc)
     failed = [c for c in doc["checks"] if c["ok"] is False and any(w in c["name"] for w in ("lost", "dup"))]
     assert not failed, failed
+
+
+def _check_compression(doc: dict) -> None:
+    """The lean client offers deflate as browsers do and the edge answers per its setting; compression is real:
+    a 4 KB message costs fewer bytes compressed than not, and every message arrived once."""
+    by_mode = doc["sockets"]["compression"]
+    default = doc["compression"]["after"]
+    assert by_mode[default]["plain"]["negotiated"] == ""
+    assert by_mode[default]["deflate"]["negotiated"].startswith("permessage-deflate; server_no_context_takeover")
+    assert all(level["failed"] == 0 for pair in by_mode.values() for run in pair.values() for level in run["levels"])
+    wire = doc["compression"]["modes"]
+    assert wire["off"]["negotiated"] == ""
+    assert "server_no_context_takeover" not in wire["context_takeover"]["negotiated"]
+    for mode, result in wire.items():
+        assert result["duplicates"] == 0 and all(result[str(size)]["complete"] for size in (100, 4096)), mode
+    big = {mode: result["4096"]["wire_bytes_per_message"] for mode, result in wire.items()}
+    assert big["no_context_takeover"] < big["off"] / 2 and big["context_takeover"] < big["off"] / 2, big
