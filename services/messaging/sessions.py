@@ -33,11 +33,13 @@ async def assign_agent(store: Store, session_id: str, agent_id: int,
     """Assign the agent under the session's row lock (a concurrent send sees either no agent or this one).
     Returns the session before and after. Assigning the same agent again is a no-op success; replacing another
     agent needs ``take_over`` (an admin: a supervisor taking a conversation over), and the replaced agent stops
-    being a participant at once."""
+    being a participant at once. A closed session is refused: it is over, and taking it would put it back in an
+    agent's list as if it could still be answered."""
     async with store.transaction() as cur:
         session = await store.lock_session(cur, session_id)
         if session is None:
             raise NotFound(f"session {session_id} not found")
+        _require_open(session)
         return session, await _set_agent(store, cur, session, agent_id, replace=take_over)
 
 
@@ -49,9 +51,13 @@ async def transfer_session(store: Store, session_id: str, actor_id: int, actor_r
         raise Forbidden("customers cannot transfer sessions")
     async with store.transaction() as cur:
         session = _acting_on(await store.lock_session(cur, session_id), session_id, actor_id, actor_role)
-        if session.status != "open":
-            raise Forbidden(f"session {session_id} is closed")
+        _require_open(session)
         return session, await _set_agent(store, cur, session, agent_id, replace=True)
+
+
+def _require_open(session: SessionRow) -> None:
+    if session.status != "open":
+        raise Forbidden(f"session {session.session_id} is closed")
 
 
 async def _set_agent(store: Store, cur: aiomysql.Cursor, session: SessionRow, agent_id: int,

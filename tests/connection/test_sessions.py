@@ -34,7 +34,7 @@ async def test_a_transfer_reaches_every_device_of_the_customer_and_of_both_agent
     assert not (await agent.call("list_sessions", {"status": "open"}))["sessions"]
 
 
-async def test_a_closed_session_refuses_sends_and_the_customer_opens_a_new_one(connect: Connect) -> None:
+async def test_a_closed_session_refuses_sends_and_joins_and_the_customer_opens_a_new_one(connect: Connect) -> None:
     customer, agent = await connect("user"), await connect("agent", node=1)
     session_id = await open_conversation(customer, agent)
     closed = await agent.call("close_session", {"session_id": session_id})
@@ -43,6 +43,9 @@ async def test_a_closed_session_refuses_sends_and_the_customer_opens_a_new_one(c
         assert (await _updated(someone, "closed"))["status"] == "closed"
     for someone in (customer, agent):
         refused = await someone.call("send_message", {"session_id": session_id, "message": "hello?"})
+        assert refused["error"]["code"] == "FORBIDDEN", refused
+    for staff in (await connect("agent"), agent, await connect("admin", node=1)):  # nobody takes a closed one
+        refused = await staff.call("join_session", {"session_id": session_id})
         assert refused["error"]["code"] == "FORBIDDEN", refused
     reopened = await customer.call("open_session", {})
     assert reopened["session_id"] != session_id and reopened["session"]["status"] == "open"

@@ -36,7 +36,7 @@ async def _update(events: Subscriber, user_id: int, reason: str) -> dict[str, An
     return found[0]
 
 
-async def test_closing_notifies_the_participants_refuses_sends_and_the_next_open_is_a_new_session(
+async def test_closing_notifies_the_participants_refuses_sends_and_takes_and_the_next_open_is_a_new_session(
         messaging: Messaging) -> None:
     session, customer, agent = await messaging.session()
     events = await messaging.subscriber()
@@ -49,6 +49,10 @@ async def test_closing_notifies_the_participants_refuses_sends_and_the_next_open
     for sender, role in ((customer, "user"), (agent, "agent")):
         with pytest.raises(Forbidden):
             await messaging.send(session.session_id, sender, role=role)
+    for taker, take_over in ((new_user(), False), (agent, False), (new_user(), True)):  # nobody takes it again
+        with pytest.raises(Forbidden, match="closed"):
+            await messaging.stub.AssignAgent(messaging_pb2.AssignAgentRequest(
+                session_id=session.session_id, agent_id=taker, take_over=take_over))
     assert (await _close(messaging, session.session_id, customer, "user")).status == "closed"  # a no-op
     reopened = (await messaging.stub.OpenSession(messaging_pb2.OpenSessionRequest(user_id=customer))).session
     assert reopened.session_id != session.session_id and reopened.status == "open"
