@@ -1,0 +1,1 @@
+"""Tests of the notifications service: its pipeline and its push providers."""

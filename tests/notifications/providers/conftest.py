@@ -1,0 +1,16 @@
+"""The push peers' fixtures, and one push as the pipeline would hand it over."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.notifications.providers.base import Push
+from tests.support.push_peers.fixtures import apns_peer, push_tls
+
+__all__ = ["apns_peer", "push", "push_tls"]
+
+
+@pytest.fixture
+def push() -> Push:
+    return Push(token="", collapse_key="session-42", title="Alice", body="Hello there", badge=3,
+                data={"session_id": "42", "message_id": "7"})
