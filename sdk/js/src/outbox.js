@@ -1,0 +1,83 @@
+/**
+ * The send queue: every message the app queued and the server has not acknowledged, in queue order, mirrored
+ * to the store before it is sent. A message gets its `client_msg_id` here, once, and keeps it through every
+ * retry and reload, so the server's dedup (by sender, session and `client_msg_id`) makes a resend harmless.
+ */
+import { SwitchboardError } from "./errors.js";
+
+export class Outbox {
+  /**
+   * @param {import("../index.js").ClientStore} store
+   * @param {() => number} maxSize  read on each add, so the option can change on a live client
+   */
+  constructor(store, maxSize) {
+    this._store = store;
+    this._maxSize = maxSize;
+    /** @type {Map<string, {message: object, persisted: Promise<void>, settle: {resolve: Function, reject: Function}}>} */
+    this._entries = new Map();
+    this._lastQueuedAt = 0;
+    /** Resolves once what an earlier page left in the store is queued (ahead of anything queued since). */
+    this.ready = store.loadOutbox().then((saved) => {
+      const fresh = [...this._entries];
+      this._entries.clear();
+      for (const message of saved) this._entries.set(message.client_msg_id, this._entry(message, Promise.resolve()));
+      for (const [id, entry] of fresh) if (!this._entries.has(id)) this._entries.set(id, entry);
+    });
+  }
+
+  _entry(message, persisted) {
+    const settle = {};
+    const ack = new Promise((resolve, reject) => Object.assign(settle, { resolve, reject }));
+    ack.catch(() => {}); // a refusal is also reported as `sendFailed`; an app need not watch every handle
+    return { message, persisted, settle, ack };
+  }
+
+  get size() {
+    return this._entries.size;
+  }
+
+  /** Queue a message; throws QUEUE_FULL beyond `maxSize` unacknowledged messages (nothing is dropped). */
+  add({ sessionId, text, messageType = "text", replyToMessageId, role }) {
+    if (this._entries.size >= this._maxSize()) {
+      throw new SwitchboardError("QUEUE_FULL", `${this._entries.size} messages wait for the server already`);
+    }
+    // Strictly increasing, so the order survives a reload even for messages queued in the same millisecond.
+    this._lastQueuedAt = Math.max(Date.now(), this._lastQueuedAt + 1);
+    const message = {
+      client_msg_id: globalThis.crypto.randomUUID(),
+      session_id: String(sessionId),
+      message: text,
+      message_type: messageType,
+      queued_at: this._lastQueuedAt,
+    };
+    if (role !== undefined) message.role = role;
+    if (replyToMessageId !== undefined && replyToMessageId !== null) message.reply_to_message_id = Number(replyToMessageId);
+    const entry = this._entry(message, this._store.putOutbox(message));
+    this._entries.set(message.client_msg_id, entry);
+    return entry;
+  }
+
+  has(clientMsgId) {
+    return this._entries.has(clientMsgId);
+  }
+
+  /** The oldest message of a session: the only one of it in flight, so its sequence follows queue order. */
+  head(sessionId) {
+    for (const entry of this._entries.values()) if (entry.message.session_id === sessionId) return entry;
+    return undefined;
+  }
+
+  sessions() {
+    return [...new Set([...this._entries.values()].map((entry) => entry.message.session_id))];
+  }
+
+  list() {
+    return [...this._entries.values()].map((entry) => ({ ...entry.message }));
+  }
+
+  /** Acknowledged or refused for good: it leaves the queue and the store. */
+  async remove(clientMsgId) {
+    this._entries.delete(clientMsgId);
+    await this._store.deleteOutbox(clientMsgId);
+  }
+}
