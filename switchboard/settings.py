@@ -1,7 +1,9 @@
 """Typed settings read from ``SWITCHBOARD_*`` environment variables, once, at start-up.
 
 Each service declares its own frozen dataclass that extends :class:`CommonSettings` and builds it with
-:func:`load`; the object is then passed down explicitly. Field ``foo_bar`` reads ``SWITCHBOARD_FOO_BAR``.
+:func:`load`; the object is then passed down explicitly. Field ``foo_bar`` reads ``SWITCHBOARD_FOO_BAR``. The
+comments above a field are its documentation: ``python -m switchboard.settings docs`` renders every settings
+object into docs/configuration.md (:mod:`switchboard.config_docs`).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import socket
+import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -21,8 +24,10 @@ T = TypeVar("T")
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CommonSettings:
+    # MySQL: the database (mysql://user:password@host:port/database) and the connections each process pools.
     mysql_url: str = "mysql://root@127.0.0.1:3306/switchboard"
     mysql_pool_size: int = 10
+    # NATS: the server (or servers, comma-separated) and the prefix of every subject of this deployment.
     nats_url: str = "nats://127.0.0.1:4222"
     nats_prefix: str = "switchboard"
     # This service's NATS user (its role: edge, messaging, devices) and password; switchboard.nats_auth.
@@ -33,10 +38,13 @@ class CommonSettings:
     nats_tls_key: str = ""
     jwt_secret: str = ""  # HS256; at least 32 bytes, never a published value (switchboard.auth)
     jwt_public_key: str = ""  # PEM; when set, tokens are verified with RS256 against it
+    # Logs: the threshold (DEBUG, INFO, WARNING, ERROR) and the format.
     log_level: str = "INFO"
     log_format: str = "json"  # json | text
+    # This process's name in logs and metrics; an edge's sockets are registered under it (default: host-pid).
     node_id: str = dataclasses.field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     bind_host: str = "127.0.0.1"  # HTTP and gRPC listen here; 0.0.0.0 in containers
+    # Where devices and messaging answer gRPC: host:port, or several replicas comma-separated.
     devices_grpc_target: str = "127.0.0.1:50052"
     messaging_grpc_target: str = "127.0.0.1:50051"
     # gRPC mutual TLS (switchboard.grpc.Transport): the CA that signs the peers, this process's certificate (its
@@ -78,3 +86,9 @@ def load(cls: type[T], environ: Mapping[str, str] | None = None, **overrides: An
             values[field.name] = _convert(environ[key], hints[field.name], field.name)
     values.update(overrides)
     return cls(**values)
+
+
+if __name__ == "__main__":
+    from switchboard.config_docs import main
+
+    main(sys.argv[1:])
