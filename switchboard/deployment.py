@@ -25,6 +25,7 @@ from switchboard.auth import Role, issue_token
 from switchboard.db import MySQLURL
 from switchboard.grpc import Transport, channel, stub
 from switchboard.nats_auth import ROLE_OF_SERVICE
+from switchboard.nats_cluster import NatsCluster
 from switchboard.runner import NatsServer, ServiceProcess, free_port
 
 
@@ -59,11 +60,11 @@ class Edge:
 
 
 class Deployment:
-    """Devices, messaging (one or more replicas) and edge nodes against ``mysql_url`` (already migrated) and a
-    running ``nats`` server, under a NATS prefix of their own. ``extra_env`` tunes them (short heartbeat
-    timeouts in tests, lifted send budgets in benchmarks)."""
+    """Devices and messaging (one or more replicas each) and edge nodes against ``mysql_url`` (already migrated)
+    and a running ``nats`` server or cluster, under a NATS prefix of their own. ``extra_env`` tunes them (short
+    heartbeat timeouts in tests, lifted send budgets in benchmarks)."""
 
-    def __init__(self, mysql_url: str, nats: NatsServer, log_dir: Path, jwt_secret: str,
+    def __init__(self, mysql_url: str, nats: NatsServer | NatsCluster, log_dir: Path, jwt_secret: str,
                  extra_env: Mapping[str, str] | None = None, prefix: str | None = None) -> None:
         self.mysql_url, self.nats, self.log_dir, self.jwt_secret = mysql_url, nats, log_dir, jwt_secret
         self.prefix = prefix or f"d{uuid.uuid4().hex[:10]}"
@@ -85,12 +86,15 @@ class Deployment:
         self.edges: list[Edge] = []
         self._channels: list[grpc.aio.Channel] = []
 
-    async def start(self, edges: int = 2, messaging_replicas: int = 1) -> Deployment:
-        """Edges reach every messaging replica through one channel balancing them round-robin, so a replica
+    async def start(self, edges: int = 2, messaging_replicas: int = 1, devices_replicas: int = 1) -> Deployment:
+        """Callers reach every replica of a service through one channel balancing them round-robin, so a replica
         that dies takes only itself out of rotation."""
+        devices_ports = [self.devices_grpc_port] + [free_port() for _ in range(devices_replicas - 1)]
+        self.env["SWITCHBOARD_DEVICES_GRPC_TARGET"] = ",".join(f"127.0.0.1:{port}" for port in devices_ports)
         ports = [self.messaging_grpc_port] + [free_port() for _ in range(messaging_replicas - 1)]
         self.env["SWITCHBOARD_MESSAGING_GRPC_TARGET"] = ",".join(f"127.0.0.1:{port}" for port in ports)
-        await self.start_service("devices")
+        for replica, port in enumerate(devices_ports):
+            await self.start_service("devices", name=f"devices-{replica + 1}" if replica else "devices", grpc_port=port)
         for replica, port in enumerate(ports):
             await self.start_service("messaging", name=f"messaging-{replica + 1}" if replica else "messaging",
                                      grpc_port=port)
@@ -138,8 +142,8 @@ class Deployment:
         """Process ids by name (nats-server included: it is on the message path), for CPU and RSS readings."""
         found = {name: p.proc.pid for name, p in self.services.items() if p.proc is not None}
         found.update({e.node_id: e.process.proc.pid for e in self.edges if e.process.proc is not None})
-        if self.nats.proc is not None:
-            found["nats"] = self.nats.proc.pid
+        servers = self.nats.nodes if isinstance(self.nats, NatsCluster) else [self.nats]
+        found.update({server.name: server.proc.pid for server in servers if server.proc is not None})
         return found
 
     def token(self, user_id: int, role: str = "user", ttl: int = 6 * 3600) -> str:

@@ -89,7 +89,8 @@ def decode(payload: bytes) -> dict[str, Any]:
 
 async def connect(settings: CommonSettings, name: str,
                   on_reconnected: Callable[[], Awaitable[None]] | None = None) -> Client:
-    """Connect as the service's NATS user (``SWITCHBOARD_NATS_USER`` / ``_PASSWORD``; over TLS when
+    """Connect to ``SWITCHBOARD_NATS_URL`` (one server, or a cluster's, comma-separated) as the service's NATS
+    user (``SWITCHBOARD_NATS_USER`` / ``_PASSWORD``; over TLS when
     ``SWITCHBOARD_NATS_TLS_CA`` is set), with unlimited reconnects: a NATS restart must not take a service down
     with it. ``on_reconnected`` runs after a reconnect, once the client's subscriptions are restored."""
 
@@ -109,9 +110,11 @@ async def connect(settings: CommonSettings, name: str,
         login.update(user=settings.nats_user, password=settings.nats_password)
     if settings.nats_tls_ca:
         login["tls"] = tls_context(settings)
-    # A bounded drain: a service stopping while NATS hangs must still exit within its shutdown budget.
+    # A bounded drain: a service stopping while NATS hangs must still exit within its shutdown budget. A cluster
+    # is a comma-separated list of its servers: any one of them lets the client in, and it moves to another.
     return await nats.connect(
-        settings.nats_url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+        [url.strip() for url in settings.nats_url.split(",") if url.strip()], name=name,
+        max_reconnect_attempts=-1, reconnect_time_wait=0.5,
         drain_timeout=DRAIN_TIMEOUT_SECONDS, error_cb=on_error, disconnected_cb=on_disconnected,
         reconnected_cb=reconnected, **login,
     )

@@ -137,14 +137,16 @@ class NatsServer(ManagedProcess):
     It admits only the users of ``auth`` (by default: every service role and an admin, on any prefix, for a
     server that tests or benchmarks share between deployments); its configuration file is written next to the
     store at each start, so a restart on the same store (the fault suite) admits the same users. With ``tls``
-    (a server certificate and its CA) clients must connect over TLS."""
+    (a server certificate and its CA) clients must connect over TLS. ``extra_config`` is appended to the file
+    (a cluster's routes: :mod:`switchboard.nats_cluster`)."""
 
     def __init__(self, store_dir: Path, port: int | None = None, log_path: Path | None = None,
-                 auth: NatsAuth | None = None, tls: TlsFiles | None = None) -> None:
+                 auth: NatsAuth | None = None, tls: TlsFiles | None = None, extra_config: str = "") -> None:
         self.port = port or free_port()
         self.store_dir = store_dir
         self.auth = auth or NatsAuth.generate(ANY_PREFIX, (*SERVICE_ROLES, ADMIN))
         self.tls = tls
+        self.extra_config = extra_config
         self.config_path = store_dir / "nats-server.conf"
         self.server_name = f"switchboard-{uuid.uuid4().hex[:12]}"
         argv = [nats_server_binary(), "-c", str(self.config_path), "-a", "127.0.0.1", "-p", str(self.port),
@@ -161,7 +163,8 @@ class NatsServer(ManagedProcess):
         return self.auth.url(self.url, ADMIN)
 
     async def start(self) -> None:
-        write_private(self.config_path, self.auth.server_config() + (tls_config(self.tls) if self.tls else ""))
+        write_private(self.config_path, self.auth.server_config() + (tls_config(self.tls) if self.tls else "")
+                      + self.extra_config)
         await super().start()
         try:
             await wait_for_port("127.0.0.1", self.port, 15, self.proc)

@@ -51,7 +51,9 @@ class Publisher:
 
     async def ensure_stream(self) -> None:
         """Create the inbox stream, or bring an existing one to this configuration (replicas starting
-        together may both try; creating an identical stream twice is not an error)."""
+        together may both try; creating an identical stream twice is not an error). Its replica count is
+        ``SWITCHBOARD_NATS_REPLICAS``: raising it on a running cluster adds the copies at the next start; more
+        than the cluster has servers is refused by JetStream, and the service does not start."""
         config = StreamConfig(
             name=self._subjects.inbox_stream,
             subjects=[self._subjects.inbox_subjects],
@@ -62,6 +64,7 @@ class Publisher:
             max_msgs_per_subject=self._settings.inbox_max_per_user,
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
             allow_direct=True,
+            num_replicas=self._settings.nats_replicas,
         )
         try:
             await self._js.add_stream(config)

@@ -17,6 +17,10 @@ class Settings(CommonSettings):
     # JetStream keeps each user's messages this long (the stream's max_age) and at most this many per user.
     offline_retention_seconds: int = 7 * 24 * 3600
     inbox_max_per_user: int = 10000
+    # Copies of the inbox stream JetStream keeps, on as many servers (1, 3 or 5; a cluster's size at most): 3 on a
+    # three-server cluster survives one server's loss. Declared, not read from the cluster: a server down while
+    # a replica starts must not shrink the stream for good, and a count the cluster cannot hold fails the start.
+    nats_replicas: int = 1
     fetch_max_limit: int = 500
     # Batch writer: concurrent tasks (each holds one DB connection while a batch is in flight) and rows per batch.
     writers: int = 1
