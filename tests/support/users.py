@@ -7,6 +7,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+import aiohttp
 import socketio
 
 DEFAULT_DEVICE_INFO = {
@@ -16,13 +17,17 @@ DEFAULT_DEVICE_INFO = {
 
 
 class SocketUser:
-    """Connects to an edge, registers, and records every event the server pushes, by name."""
+    """Connects to an edge, registers, and records every event the server pushes, by name. ``source_address``
+    (any 127/8 address) makes its connections come from there: clients a load balancer can tell apart."""
 
-    def __init__(self, url: str, user_id: int, token: str, device_id: str | None = None) -> None:
+    def __init__(self, url: str, user_id: int, token: str, device_id: str | None = None,
+                 source_address: str | None = None) -> None:
         self.url, self.user_id, self.token = url, user_id, token
         self.device_id = device_id or f"dev-{uuid.uuid4().hex[:8]}"
         self.connection_id = str(uuid.uuid4())
-        self.sio = socketio.AsyncClient(reconnection=False)
+        self._http = (aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(source_address, 0)))
+                      if source_address else None)
+        self.sio = socketio.AsyncClient(reconnection=False, http_session=self._http)
         self.events: dict[str, list[Any]] = defaultdict(list)
         self._arrived = asyncio.Condition()
         self.sio.on("*", self._record)
@@ -32,10 +37,11 @@ class SocketUser:
             self.events[event].append(data)
             self._arrived.notify_all()
 
-    async def connect(self, auth: dict[str, Any] | None = None,
-                      headers: dict[str, str] | None = None) -> dict[str, Any]:
+    async def connect(self, auth: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+                      transports: tuple[str, ...] = ("websocket",)) -> dict[str, Any]:
         """Connect and return the server's ``connected`` event."""
-        await self.sio.connect(self.url, transports=["websocket"], auth=auth, headers=headers or {}, wait_timeout=10)
+        await self.sio.connect(self.url, transports=list(transports), auth=auth, headers=headers or {},
+                               wait_timeout=10)
         return await self.wait_for("connected")
 
     async def register(self, **overrides: Any) -> dict[str, Any]:
@@ -43,9 +49,9 @@ class SocketUser:
                    "device_id": self.device_id, "device_info": DEFAULT_DEVICE_INFO, **overrides}
         return await self.call("register", payload)
 
-    async def join(self, **register_overrides: Any) -> SocketUser:
+    async def join(self, transports: tuple[str, ...] = ("websocket",), **register_overrides: Any) -> SocketUser:
         """Connect and register; fail loudly if either does not succeed."""
-        await self.connect()
+        await self.connect(transports=transports)
         reply = await self.register(**register_overrides)
         assert reply.get("success"), reply
         return self
@@ -62,6 +68,8 @@ class SocketUser:
     async def close(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
+        if self._http is not None:
+            await self._http.close()
 
 
 async def open_conversation(customer: SocketUser, agent: SocketUser) -> str:
