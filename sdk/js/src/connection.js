@@ -132,9 +132,9 @@ export class Connection {
     });
   }
 
-  /** `register` on this link with a fresh token (at connect, and when the token expired). */
-  async register(link) {
-    const token = await this._token();
+  /** `register` on this link: at connect with the attempt's token, and with a fresh one when it expired. */
+  async register(link, token) {
+    token ??= await this._token();
     const reply = await link.request("register", {
       user_id: this._o.userId, token, connection_id: this.connectionId, device_id: this._o.deviceId,
       device_info: this._o.deviceInfo,
@@ -214,7 +214,7 @@ export class Connection {
       await this._connected(socket);
       if (stopped()) return false;
       const link = new Link(socket, this.url, this);
-      await this.register(link);
+      await this.register(link, token);
       if (stopped()) return false;
       this._up(link);
       this._down(link, await this._heartbeats(link, dropped));
