@@ -209,3 +209,29 @@ class GetPresenceResponse(_message.Message):
     USERS_FIELD_NUMBER: _ClassVar[int]
     users: _containers.RepeatedCompositeFieldContainer[UserPresence]
     def __init__(self, users: _Optional[_Iterable[_Union[UserPresence, _Mapping]]] = ...) -> None: ...
+
+class RegistryStatsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class NodeConnections(_message.Message):
+    __slots__ = ("node_id", "connections", "users")
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    USERS_FIELD_NUMBER: _ClassVar[int]
+    node_id: str
+    connections: int
+    users: int
+    def __init__(self, node_id: _Optional[str] = ..., connections: _Optional[int] = ..., users: _Optional[int] = ...) -> None: ...
+
+class RegistryStatsResponse(_message.Message):
+    __slots__ = ("online_users", "connections", "active_devices", "nodes")
+    ONLINE_USERS_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_DEVICES_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    online_users: int
+    connections: int
+    active_devices: int
+    nodes: _containers.RepeatedCompositeFieldContainer[NodeConnections]
+    def __init__(self, online_users: _Optional[int] = ..., connections: _Optional[int] = ..., active_devices: _Optional[int] = ..., nodes: _Optional[_Iterable[_Union[NodeConnections, _Mapping]]] = ...) -> None: ...

@@ -3,9 +3,10 @@
 A caller is identified by the common name of its verified client certificate (mutual TLS) or, on a service's
 token port (server-authenticated TLS, for outside backends that cannot do mutual TLS), by the bearer token it
 sends (``authorization: Bearer <token>``). The built-in callers are ``edge`` (every RPC but
-``ClearPushToken``), ``messaging`` (``GetPresence``, for its delivery sweep) and ``notifications``
-(``ListDevices``, ``ClearPushToken``); outside backends come from the callers file, each with the public methods
-it may call. Which RPC is internal is declared once, in :mod:`switchboard.contract.rpcs`.
+``ClearPushToken`` and ``RegistryStats``), ``messaging`` (``GetPresence``, for its delivery sweep),
+``notifications`` (``ListDevices``, ``ClearPushToken``) and ``operator`` (the operator tools: sessions, history,
+devices, kicks, system messages, ``RegistryStats``); outside backends come from the callers file, each with the
+public methods it may call. Which RPC is internal is declared once, in :mod:`switchboard.contract.rpcs`.
 
 The callers file (JSON, ``SWITCHBOARD_GRPC_CALLERS_FILE``) maps a backend's name to its methods and, for token
 callers, the SHA-256 (hex) of its token, so the file itself holds no credential::
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import grpc
 
-from switchboard.contract.rpcs import BACKEND, EDGE, MESSAGING, NOTIFICATIONS, RPCS
+from switchboard.contract.rpcs import BACKEND, EDGE, MESSAGING, NOTIFICATIONS, OPERATOR, RPCS
 from switchboard.errors import Forbidden, Unauthenticated
 
 Guard = Callable[[grpc.aio.ServicerContext], None]
@@ -46,7 +47,7 @@ def _of_kind(kind: str) -> frozenset[str]:
 
 
 BUILTIN = (Caller(EDGE, _of_kind(EDGE)), Caller(MESSAGING, _of_kind(MESSAGING)),
-           Caller(NOTIFICATIONS, _of_kind(NOTIFICATIONS)))
+           Caller(NOTIFICATIONS, _of_kind(NOTIFICATIONS)), Caller(OPERATOR, _of_kind(OPERATOR)))
 
 
 def token_digest(token: str) -> str:

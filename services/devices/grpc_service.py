@@ -192,3 +192,12 @@ class DeviceServicer(devices_pb2_grpc.DeviceServiceServicer):
                                      last_seen=iso(p.last_seen))
             for p in presences
         ])
+
+    async def RegistryStats(
+        self, request: devices_pb2.RegistryStatsRequest, context: grpc.aio.ServicerContext
+    ) -> devices_pb2.RegistryStatsResponse:
+        stats = await self._store.registry_stats()
+        return devices_pb2.RegistryStatsResponse(
+            online_users=stats.online_users, connections=stats.connections, active_devices=stats.active_devices,
+            nodes=[devices_pb2.NodeConnections(node_id=node, connections=sockets, users=users)
+                   for node, sockets, users in stats.nodes])

@@ -92,6 +92,14 @@ class Presence:
     last_seen: datetime | None
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class RegistryStats:
+    online_users: int
+    connections: int
+    active_devices: int
+    nodes: list[tuple[str, int, int]]  # (node_id, connections, users), by node id
+
+
 def _utc(unix_timestamp: Decimal) -> datetime:
     """Timestamps are read as ``UNIX_TIMESTAMP(col)`` so the session time zone never shifts them."""
     return datetime.fromtimestamp(float(unix_timestamp), UTC)
@@ -362,6 +370,18 @@ class DeviceStore:
             ids = [row[0] for row in rows]
             await cur.execute(_CLOSE + f" WHERE id IN ({_placeholders(ids)})", ids)
             return Closed(len(ids), await self._went_offline(cur, sorted({row[1] for row in rows})))
+
+    async def registry_stats(self) -> RegistryStats:
+        """Counts for operators, from the ``(node_id, status)`` index; the devices count scans user_devices, which
+        holds at most max_devices_per_user rows per user."""
+        nodes = await self._query(
+            "SELECT node_id, COUNT(*), COUNT(DISTINCT user_id) FROM user_connections WHERE status = 'connected'"
+            " GROUP BY node_id ORDER BY node_id")
+        ((online,),) = await self._query(
+            "SELECT COUNT(DISTINCT user_id) FROM user_connections WHERE status = 'connected'")
+        ((devices,),) = await self._query("SELECT COUNT(*) FROM user_devices WHERE is_active")
+        return RegistryStats(int(online), sum(int(n[1]) for n in nodes), int(devices),
+                             [(node, int(sockets), int(users)) for node, sockets, users in nodes])
 
     async def get_presence(self, user_ids: Sequence[int]) -> list[Presence]:
         """One entry per requested user, in request order. Grouped by device so the rows read stay few however

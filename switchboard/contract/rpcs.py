@@ -18,10 +18,12 @@ from switchboard.contract.fields import Bool, Field, IdList, Int, Str, StrList
 from switchboard.contract.push_token import MAX_TOKEN_CHARS
 
 # Kinds of caller: the edge nodes, the messaging service (its delivery sweep asks devices for presence), the
-# notifications service (a user's devices and push tokens; clearing a token its provider refused) and outside
+# notifications service (a user's devices and push tokens; clearing a token its provider refused), the operator
+# tools (switchboard status, sessions, devices, kick, send-system: reading, kicking, system messages) and outside
 # backends (each limited further to the methods its entry in the callers file lists).
-EDGE, MESSAGING, NOTIFICATIONS, BACKEND = "edge", "messaging", "notifications", "backend"
+EDGE, MESSAGING, NOTIFICATIONS, OPERATOR, BACKEND = "edge", "messaging", "notifications", "operator", "backend"
 PUBLIC = frozenset({EDGE, BACKEND})
+OPERATED = PUBLIC | {OPERATOR}  # public RPCs the operator tools call too
 INTERNAL = frozenset({EDGE})
 CALLERS = ("internal RPCs are the edges' alone; public ones are open to the edges and to outside backends whose "
            "entry lists them (docs: README, Calling the gRPC APIs)")
@@ -65,7 +67,7 @@ RPCS: dict[str, Rpc] = {r.name: r for r in (
         (_SESSION, Int("agent_id", required=True, minimum=1),
          Bool("take_over", doc="replace an assigned agent (admins; session_updated reason `taken_over`)")),
         "take a session"),
-    Rpc(_MESSAGING, "GetSession", (_SESSION,), "one session"),
+    Rpc(_MESSAGING, "GetSession", (_SESSION,), "one session", OPERATED),
     Rpc(_MESSAGING, "CloseSession", (_SESSION, *_ACTOR), "close a session (its customer, its agent, an admin); "
         "session_updated reason `closed`; a closed one is a no-op"),
     Rpc(_MESSAGING, "TransferSession", (_SESSION, *_ACTOR, s.AGENT_ID),
@@ -74,14 +76,14 @@ RPCS: dict[str, Rpc] = {r.name: r for r in (
     Rpc(_MESSAGING, "ListSessions",
         (*_ACTOR, _as(s.SESSION_SCOPE, "scope", required=True), s.SESSION_STATUS,
          _as(s.SESSIONS_CURSOR, "after"), _as(s.SESSIONS_LIMIT, "limit", clamp=True)),
-        "a page of sessions by scope (as `list_sessions`); pass `next_cursor` back as `after`"),
+        "a page of sessions by scope (as `list_sessions`); pass `next_cursor` back as `after`", OPERATED),
     Rpc(_MESSAGING, "SendMessage", _SEND_FIELDS, "store, sequence and route a message"),
     Rpc(_MESSAGING, "SendMessageBatch", _SEND_FIELDS, "SendMessage for each item; an invalid item fails alone",
         INTERNAL),
     Rpc(_MESSAGING, "SendSystemMessage",
         (_as(_SESSION, "session_id", required=False), Int("user_id", minimum=1), _as(s.TEXT, "text"),
          s.MESSAGE_TYPE, _as(s.CLIENT_MSG_ID, "idempotency_key")),
-        "a message from `system` to a session, or to the user's latest open session"),
+        "a message from `system` to a session, or to the user's latest open session", OPERATED),
     Rpc(_MESSAGING, "MarkDelivered", (_USER, s.MESSAGE_IDS), "delivered receipts, forward only"),
     Rpc(_MESSAGING, "MarkDeliveredBatch", (_USER, s.MESSAGE_IDS), "MarkDelivered for each item", INTERNAL),
     Rpc(_MESSAGING, "MarkRead", (_USER, s.MESSAGE_IDS), "read receipts, forward only"),
@@ -89,7 +91,7 @@ RPCS: dict[str, Rpc] = {r.name: r for r in (
         "read receipts for a session up to a sequence number"),
     Rpc(_MESSAGING, "SyncHistory",
         (_USER, _SESSION, s.AFTER_SEQUENCE, _as(s.SYNC_LIMIT, "limit", clamp=True)),
-        "a page of history; 0 asks for the default page, more than the maximum gets the maximum"),
+        "a page of history; 0 asks for the default page, more than the maximum gets the maximum", OPERATED),
     Rpc(_MESSAGING, "FetchPending", (_USER, Int("limit", minimum=0), Int("after_id", minimum=0)),
         "undelivered messages of a user, per session in order"),
     Rpc(_DEVICES, "RegisterDevice",
@@ -97,8 +99,9 @@ RPCS: dict[str, Rpc] = {r.name: r for r in (
          Str("role", required=True, max_len=16, choices=ALL_ROLES,
              doc="bound to the user id at its first registration; another role is refused (`FORBIDDEN`)")),
         "upsert a device"),
-    Rpc(_DEVICES, "ListDevices", (_USER,), "a user's devices", PUBLIC | {NOTIFICATIONS}),
-    Rpc(_DEVICES, "KickDevice", (_USER, s.DEVICE_ID, s.REASON), "deactivate a device and close its sockets"),
+    Rpc(_DEVICES, "ListDevices", (_USER,), "a user's devices", OPERATED | {NOTIFICATIONS}),
+    Rpc(_DEVICES, "KickDevice", (_USER, s.DEVICE_ID, s.REASON), "deactivate a device and close its sockets",
+        OPERATED),
     Rpc(_DEVICES, "UpdatePushToken",
         (_USER, s.DEVICE_ID, Str("push_token", max_len=MAX_TOKEN_CHARS, ascii=True), s.PUSH_PROVIDER),
         "a device's push token and its provider (inferred from the token when empty; an empty token clears it)"),
@@ -114,4 +117,6 @@ RPCS: dict[str, Rpc] = {r.name: r for r in (
     Rpc(_DEVICES, "ResetNode", (_as(_ID, "node_id"),), "close the rows an edge left behind", INTERNAL),
     Rpc(_DEVICES, "GetPresence", (IdList("user_ids", max_items=1000),), "online or not, devices, last seen",
         PUBLIC | {MESSAGING}),
+    Rpc(_DEVICES, "RegistryStats", (), "online users, connected sockets per edge node, active devices",
+        frozenset({OPERATOR})),
 )}

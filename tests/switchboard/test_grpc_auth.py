@@ -29,8 +29,12 @@ from tests.support.system import System
 
 # What the brief asks, written out here rather than read from the contract the servers enforce.
 INTERNAL = {"RegisterConnection", "TouchConnections", "UnregisterConnection", "ResetNode", "SendMessageBatch",
-            "MarkDeliveredBatch", "ClearPushToken"}
+            "MarkDeliveredBatch", "ClearPushToken", "RegistryStats"}
 NOTIFICATIONS_ONLY = {"ClearPushToken"}  # a token a push provider refused is forgotten by notifications alone
+OPERATOR_ONLY = {"RegistryStats"}  # the registry's counts, for switchboard status
+# The operator tools read sessions, history and devices, kick, and send system messages (switchboard.ops).
+OPERATOR_METHODS = {"GetSession", "ListSessions", "SyncHistory", "SendSystemMessage", "ListDevices", "KickDevice",
+                    *OPERATOR_ONLY}
 NOTIFICATIONS_METHODS = {"ListDevices", "ClearPushToken"}
 CRM_TOKEN = "crm-token-for-tests-0123456789abcdef"
 CRM_METHODS = {"SendSystemMessage", "GetSession", "ListDevices"}  # calls with a bearer token
@@ -110,7 +114,7 @@ ALL = sorted(RPCS)
 
 def test_the_contract_declares_the_internal_rpcs() -> None:
     assert {name for name, rpc in RPCS.items() if "backend" not in rpc.callers} == INTERNAL
-    assert {name for name, rpc in RPCS.items() if "edge" not in rpc.callers} == NOTIFICATIONS_ONLY
+    assert {name for name, rpc in RPCS.items() if "edge" not in rpc.callers} == NOTIFICATIONS_ONLY | OPERATOR_ONLY
 
 
 @pytest.mark.parametrize("rpc", ALL)
@@ -135,9 +139,9 @@ async def test_a_certificate_of_another_ca_is_refused(target: Target, rpc: str,
 
 
 @pytest.mark.parametrize("rpc", ALL)
-async def test_an_edge_may_call_everything_but_the_notifications_rpcs(target: Target, rpc: str) -> None:
+async def test_an_edge_may_call_everything_but_the_notifications_and_operator_rpcs(target: Target, rpc: str) -> None:
     status = await call(target.ports[_service_of(rpc)], rpc, target.tls("edge"))
-    if rpc in NOTIFICATIONS_ONLY:
+    if rpc in NOTIFICATIONS_ONLY | OPERATOR_ONLY:
         assert status == (grpc.StatusCode.PERMISSION_DENIED, "FORBIDDEN")
     else:
         assert status[0] in REACHED
@@ -147,6 +151,15 @@ async def test_an_edge_may_call_everything_but_the_notifications_rpcs(target: Ta
 async def test_notifications_may_list_devices_and_clear_tokens_only(target: Target, rpc: str) -> None:
     status = await call(target.ports[_service_of(rpc)], rpc, target.tls("notifications"))
     if rpc in NOTIFICATIONS_METHODS:
+        assert status[0] in REACHED
+    else:
+        assert status == (grpc.StatusCode.PERMISSION_DENIED, "FORBIDDEN")
+
+
+@pytest.mark.parametrize("rpc", ALL)
+async def test_the_operator_may_call_what_its_tools_use_only(target: Target, rpc: str) -> None:
+    status = await call(target.ports[_service_of(rpc)], rpc, target.tls("operator"))
+    if rpc in OPERATOR_METHODS:
         assert status[0] in REACHED
     else:
         assert status == (grpc.StatusCode.PERMISSION_DENIED, "FORBIDDEN")
