@@ -10,6 +10,7 @@ import pytest
 from switchboard import certs
 from switchboard.certs import TlsFiles
 from tests.support.push_peers.apns import ApnsPeer, make_key
+from tests.support.push_peers.fcm import FcmPeer, ServiceAccount, make_service_account
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +22,20 @@ def push_tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
 @pytest.fixture
 async def apns_peer(push_tls: TlsFiles, tmp_path: Path) -> AsyncIterator[ApnsPeer]:
     peer = ApnsPeer(push_tls, make_key(tmp_path))
+    await peer.start()
+    yield peer
+    await peer.stop()
+
+
+@pytest.fixture(scope="session")
+def fcm_service_account(tmp_path_factory: pytest.TempPathFactory) -> ServiceAccount:
+    """One per run: an RSA key takes a noticeable moment to make, and the peer keeps no state in it."""
+    return make_service_account(tmp_path_factory.mktemp("fcm"))
+
+
+@pytest.fixture
+async def fcm_peer(push_tls: TlsFiles, fcm_service_account: ServiceAccount) -> AsyncIterator[FcmPeer]:
+    peer = FcmPeer(push_tls, fcm_service_account)
     await peer.start()
     yield peer
     await peer.stop()

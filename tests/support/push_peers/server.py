@@ -94,6 +94,10 @@ class Peer:
     def answer(self, request: Request) -> Reply:
         raise NotImplementedError
 
+    def scriptable(self, request: Request) -> bool:
+        """Whether ``answer_next``'s replies apply to this request (a peer's side endpoints opt out)."""
+        return True
+
     async def start(self) -> Peer:
         config = hypercorn.config.Config()
         config.bind = [f"127.0.0.1:{self.port}"]
@@ -137,4 +141,4 @@ class Peer:
             self.refused.append((request, str(refusal)))
             return Reply(refusal.status, refusal.body)
         self.received.append(request)
-        return self._script.popleft() if self._script else self.answer(request)
+        return self._script.popleft() if self._script and self.scriptable(request) else self.answer(request)
