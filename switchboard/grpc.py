@@ -52,7 +52,7 @@ SERVER_KEEPALIVE = [
 ]
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     host = host.strip("[]")
     try:
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
@@ -85,7 +85,7 @@ class Transport:
         return cls(None)
 
     def require_loopback(self, addresses: Iterable[str]) -> None:
-        if self.tls is None and (remote := [a for a in addresses if not _is_loopback(_host(a))]):
+        if self.tls is None and (remote := [a for a in addresses if not is_loopback(_host(a))]):
             raise ValueError(f"SWITCHBOARD_GRPC_INSECURE allows loopback addresses only, not {', '.join(remote)}")
 
     def _read(self) -> tuple[bytes, bytes, bytes]:

@@ -14,6 +14,7 @@ from sanic import Sanic
 from protos import devices_pb2, devices_pb2_grpc, messaging_pb2_grpc
 from services.connection.codec import OrjsonCodec
 from services.connection.cors import OriginPolicy
+from services.connection.dev_token import refusal as dev_token_refusal
 from services.connection.edge import Edge
 from services.connection.fanout import Fanout
 from services.connection.heartbeats import Heartbeats
@@ -27,6 +28,7 @@ from services.connection.server import EdgeServer
 from services.connection.settings import Settings, load_settings
 from services.connection.typing_relay import TypingRelay
 from services.connection.upstream import Upstream
+from services.connection.web import create as create_web
 from switchboard import http
 from switchboard import logging as sb_logging
 from switchboard import nats as sb_nats
@@ -114,7 +116,7 @@ def create_app(settings: Settings) -> tuple[socketio.ASGIApp, Sanic]:
         for ch in app.ctx.channels:
             await ch.close()
 
-    return socketio.ASGIApp(sio), app
+    return socketio.ASGIApp(sio, other_asgi_app=create_web(settings)), app
 
 
 async def reset_node(edge: Edge) -> None:
@@ -144,6 +146,8 @@ def channel_ready(ch: grpc.aio.Channel) -> ReadinessCheck:
 def serve() -> None:
     settings = load_settings()
     require_strong_secret(settings.jwt_secret, settings.jwt_public_key)  # before anything listens
+    if refused := dev_token_refusal(settings):
+        raise SystemExit(f"switchboard serve connection: {refused}")
     sb_logging.setup("connection", settings.log_level, settings.log_format)
     # A websocket message larger than the largest legal packet is refused by uvicorn as it arrives, before it
     # is buffered whole (its default allows 16 MiB: 40 handshake-only sockets took an edge to 1.5 GiB).

@@ -58,6 +58,15 @@ class Settings(CommonSettings):
     socket_backlog_bytes: int = 4 << 20
     # Events with large replies (sync, list_devices; a page is up to ~2 MB) one socket may have in flight.
     max_events_in_flight: int = 16
+    # Browser pages on the public port (services.connection.web): the widget, the console, the JS SDK and
+    # socket.io's browser bundle, read from web_root (empty: the repository's web/ and sdk/js/). Off: 404 there.
+    # A page connects only if its origin is in cors_allowed_origins (the edge's own public origin, too).
+    web_static: bool = True
+    web_root: str = ""
+    # POST /dev/token mints a token for any user and role: development only (services.connection.dev_token),
+    # refused unless the edge binds loopback and signs HS256. `switchboard up` turns it on and says so.
+    dev_token_endpoint: bool = False
+    dev_token_ttl_seconds: int = 3600
 
     def rates(self) -> dict[str, Rate]:
         """Each rate class's per-socket budget, read from the fields named after it."""
