@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from services.notifications.providers.base import Push
-from tests.support.push_peers.fixtures import apns_peer, fcm_peer, fcm_service_account, push_tls
+from tests.support.push_peers.fixtures import apns_peer, fcm_peer, fcm_service_account, push_tls, webpush_peer
 
-__all__ = ["apns_peer", "fcm_peer", "fcm_service_account", "push", "push_tls"]
+__all__ = ["apns_peer", "fcm_peer", "fcm_service_account", "push", "push_tls", "webpush_peer"]
 
 
 @pytest.fixture

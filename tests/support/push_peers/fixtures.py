@@ -11,6 +11,7 @@ from switchboard import certs
 from switchboard.certs import TlsFiles
 from tests.support.push_peers.apns import ApnsPeer, make_key
 from tests.support.push_peers.fcm import FcmPeer, ServiceAccount, make_service_account
+from tests.support.push_peers.webpush import WebPushPeer, make_vapid_key
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +37,14 @@ def fcm_service_account(tmp_path_factory: pytest.TempPathFactory) -> ServiceAcco
 @pytest.fixture
 async def fcm_peer(push_tls: TlsFiles, fcm_service_account: ServiceAccount) -> AsyncIterator[FcmPeer]:
     peer = FcmPeer(push_tls, fcm_service_account)
+    await peer.start()
+    yield peer
+    await peer.stop()
+
+
+@pytest.fixture
+async def webpush_peer(push_tls: TlsFiles, tmp_path: Path) -> AsyncIterator[WebPushPeer]:
+    peer = WebPushPeer(push_tls, make_vapid_key(tmp_path))
     await peer.start()
     yield peer
     await peer.stop()
