@@ -21,6 +21,7 @@ from switchboard.datadir import DataDir
 from switchboard.db import MySQLURL
 from switchboard.migrate import migrate
 from switchboard.nats_auth import ROLE_OF_SERVICE
+from switchboard.ops.commands import add_commands as add_operator_commands
 from switchboard.runner import ChildError, NatsServer, ServiceProcess, first_exit, stop_all
 
 SERVICES = ("devices", "messaging", "connection")
@@ -202,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="run benchmarks (python -m bench --help)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(func=cmd_bench)
+
+    add_operator_commands(sub)  # status, sessions, devices, kick, send-system (switchboard.ops)
     return parser
 
 
