@@ -68,6 +68,10 @@ class Peer:
         self.received: list[Request] = []
         self.refused: list[tuple[Request, str]] = []
         self._script: collections.deque[Reply] = collections.deque()
+        # Cleared, requests wait before they are answered: how a test sees how many a provider has in flight.
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.in_flight = self.max_in_flight = 0
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -129,6 +133,12 @@ class Peer:
         request = Request(scope["method"], scope["path"], scope["query_string"].decode(),
                           {k.decode().lower(): v.decode() for k, v in scope["headers"]}, body,
                           scope["http_version"])
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await self.gate.wait()
+        finally:
+            self.in_flight -= 1
         reply = self._handle(request)
         payload, headers = reply.encoded()
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
