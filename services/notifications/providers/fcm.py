@@ -111,7 +111,7 @@ class FCMProvider:
 
     def _result(self, response: httpx.Response) -> Result:
         if response.status_code == 200:
-            return Result(Outcome.ACCEPTED, detail=str(response.json().get("name", "")))
+            return Result(Outcome.ACCEPTED, detail=response.text[:200])  # {"name": "projects/…/messages/…"}
         code = _error_code(response)
         if response.status_code == 404 or code == "UNREGISTERED":
             return Result(Outcome.INVALID_TOKEN, detail=f"{response.status_code} {code}")

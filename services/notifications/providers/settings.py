@@ -42,6 +42,11 @@ class PushProviderSettings:
     push_provider_timeout_seconds: float = 10.0
     push_provider_concurrency: int = 50
 
+    def __post_init__(self) -> None:
+        if self.push_provider_concurrency < 1 or self.push_provider_timeout_seconds <= 0:
+            raise ValueError("SWITCHBOARD_PUSH_PROVIDER_CONCURRENCY must be at least 1 and "
+                             "SWITCHBOARD_PUSH_PROVIDER_TIMEOUT_SECONDS above 0")
+
 
 def configured(settings: PushProviderSettings, *names: str) -> bool:
     """True when every one of the settings ``names`` is set, False when none is; a partial set raises, naming

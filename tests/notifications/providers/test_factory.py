@@ -40,6 +40,12 @@ async def test_each_configured_provider_is_built_under_its_name(apns_peer: ApnsP
         await close(everything)
 
 
+@pytest.mark.parametrize("bad", [{"push_provider_concurrency": 0}, {"push_provider_timeout_seconds": 0.0}])
+def test_a_bound_that_would_stop_every_push_is_refused(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="SWITCHBOARD_PUSH_PROVIDER_"):
+        PushProviderSettings(**bad)
+
+
 @pytest.mark.parametrize("missing", ["webpush_vapid_subject", "apns_key_id"])
 def test_a_half_configured_provider_stops_the_start(apns_peer: ApnsPeer, webpush_peer: WebPushPeer,
                                                     missing: str) -> None:

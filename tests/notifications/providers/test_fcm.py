@@ -35,7 +35,7 @@ async def test_an_alert_arrives_with_the_v1_message_and_a_granted_bearer(provide
     result = await provider.send(alert)
 
     assert result.outcome is Outcome.ACCEPTED, (result, fcm_peer.refused)
-    assert result.detail.startswith(f"projects/{fcm_peer.account.project_id}/messages/")
+    assert f"projects/{fcm_peer.account.project_id}/messages/" in result.detail
     [grant] = [r for r in fcm_peer.received if r.path == TOKEN_PATH]
     assert grant.decoded["iss"] == fcm_peer.account.client_email
     [send] = fcm_peer.sends()
