@@ -9,7 +9,9 @@ each role gets the subjects its service actually uses, nothing more:
 - ``messaging``: publishes messages (``.msg``, through JetStream) and events (``.evt``), creates/updates its
   inbox stream through the JetStream API, reads PubAcks on its ``_INBOX``; subscribes to presence.
 - ``devices``: publishes presence transitions and kicks (``.evt``); subscribes to nothing.
-- ``admin`` (tests, operators): everything. It is generated only when asked for.
+- ``operator`` (the operator tools, ``switchboard status``): reads the inbox stream's state
+  (``STREAM.INFO``) and nothing else: it can neither publish on a subject nor read a message.
+- ``admin`` (tests): everything. It is generated only when asked for.
 
 Permissions are per deployment prefix; ``*`` (:data:`ANY_PREFIX`) grants them on every prefix, for a server
 shared by several deployments (the test suite). The server configuration is generated from this module: by
@@ -32,6 +34,7 @@ from switchboard.nats import Subjects
 SERVICE_ROLES = ("edge", "messaging", "devices")
 ROLE_OF_SERVICE = {"connection": "edge", "messaging": "messaging", "devices": "devices"}
 ADMIN = "admin"
+OPERATOR = "operator"
 ANY_PREFIX = "*"
 COMPOSE_PREFIX = "switchboard"
 
@@ -56,6 +59,8 @@ def permissions(role: str, prefix: str) -> Permissions | None:
         )
     if role == "devices":
         return Permissions(publish=(f"{prefix}.presence.*", f"{user}.evt"), subscribe=())
+    if role == OPERATOR:
+        return Permissions(publish=(f"$JS.API.STREAM.INFO.{stream}",), subscribe=("_INBOX.>",))
     if role == ADMIN:
         return None
     raise ValueError(f"unknown NATS role {role!r}")

@@ -29,6 +29,7 @@ from switchboard.nats_auth import (
     ADMIN,
     ANY_PREFIX,
     COMPOSE_PREFIX,
+    OPERATOR,
     SERVICE_ROLES,
     EnvRef,
     NatsAuth,
@@ -65,7 +66,7 @@ class NatsCluster:
 
     def __init__(self, store_dir: Path, size: int = 3, log_dir: Path | None = None,
                  auth: NatsAuth | None = None) -> None:
-        self.auth = auth or NatsAuth.generate(ANY_PREFIX, (*SERVICE_ROLES, ADMIN))
+        self.auth = auth or NatsAuth.generate(ANY_PREFIX, (*SERVICE_ROLES, OPERATOR, ADMIN))
         self.route_password = secrets.token_urlsafe(24)
         route_ports = [free_port() for _ in range(size)]
         routes = [route_url("127.0.0.1", port, self.route_password) for port in route_ports]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from switchboard.certs import TlsFiles
-from switchboard.nats_auth import ADMIN, ANY_PREFIX, SERVICE_ROLES, NatsAuth, tls_config, write_private
+from switchboard.nats_auth import ADMIN, ANY_PREFIX, OPERATOR, SERVICE_ROLES, NatsAuth, tls_config, write_private
 
 # ``switchboard up`` must be down within 10 s of a SIGTERM, whatever its children do; the rest is margin.
 STOP_BUDGET = 8.0
@@ -134,9 +134,10 @@ class NatsServer(ManagedProcess):
     """A private JetStream-enabled nats-server on a free port, storing under ``store_dir``. Its name is unique,
     so a start can tell its own server from a stale one that holds the port.
 
-    It admits only the users of ``auth`` (by default: every service role and an admin, on any prefix, for a
-    server that tests or benchmarks share between deployments); its configuration file is written next to the
-    store at each start, so a restart on the same store (the fault suite) admits the same users. With ``tls``
+    It admits only the users of ``auth`` (by default: every service role, the operator and an admin, on any
+    prefix, for a server that tests or benchmarks share between deployments); its configuration file is written
+    next to the store at each start, so a restart on the same store (the fault suite) admits the same users. With
+    ``tls``
     (a server certificate and its CA) clients must connect over TLS. ``extra_config`` is appended to the file
     (a cluster's routes: :mod:`switchboard.nats_cluster`)."""
 
@@ -144,7 +145,7 @@ class NatsServer(ManagedProcess):
                  auth: NatsAuth | None = None, tls: TlsFiles | None = None, extra_config: str = "") -> None:
         self.port = port or free_port()
         self.store_dir = store_dir
-        self.auth = auth or NatsAuth.generate(ANY_PREFIX, (*SERVICE_ROLES, ADMIN))
+        self.auth = auth or NatsAuth.generate(ANY_PREFIX, (*SERVICE_ROLES, OPERATOR, ADMIN))
         self.tls = tls
         self.extra_config = extra_config
         self.config_path = store_dir / "nats-server.conf"

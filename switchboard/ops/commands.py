@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -21,6 +22,8 @@ Action = Callable[[Sources, argparse.Namespace], Awaitable[tuple[str, bool]]]
 
 def _run(action: Action) -> Callable[[argparse.Namespace], None]:
     def command(args: argparse.Namespace) -> None:
+        # The NATS client logs its own closing as a disconnection: a service's warning, a command's noise.
+        logging.getLogger("switchboard.nats").setLevel(logging.ERROR)
         async def main() -> tuple[str, bool]:
             src = Sources(load_settings())
             try:
