@@ -210,6 +210,18 @@ class GetPresenceResponse(_message.Message):
     users: _containers.RepeatedCompositeFieldContainer[UserPresence]
     def __init__(self, users: _Optional[_Iterable[_Union[UserPresence, _Mapping]]] = ...) -> None: ...
 
+class GetUserRoleRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: int
+    def __init__(self, user_id: _Optional[int] = ...) -> None: ...
+
+class GetUserRoleResponse(_message.Message):
+    __slots__ = ("role",)
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    def __init__(self, role: _Optional[str] = ...) -> None: ...
+
 class RegistryStatsRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

@@ -84,6 +84,11 @@ class DeviceServiceStub:
                 request_serializer=protos_dot_devices__pb2.GetPresenceRequest.SerializeToString,
                 response_deserializer=protos_dot_devices__pb2.GetPresenceResponse.FromString,
                 _registered_method=True)
+        self.GetUserRole = channel.unary_unary(
+                '/switchboard.devices.v1.DeviceService/GetUserRole',
+                request_serializer=protos_dot_devices__pb2.GetUserRoleRequest.SerializeToString,
+                response_deserializer=protos_dot_devices__pb2.GetUserRoleResponse.FromString,
+                _registered_method=True)
         self.RegistryStats = channel.unary_unary(
                 '/switchboard.devices.v1.DeviceService/RegistryStats',
                 request_serializer=protos_dot_devices__pb2.RegistryStatsRequest.SerializeToString,
@@ -154,6 +159,12 @@ class DeviceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUserRole(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RegistryStats(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -212,6 +223,11 @@ def add_DeviceServiceServicer_to_server(servicer, server):
                     servicer.GetPresence,
                     request_deserializer=protos_dot_devices__pb2.GetPresenceRequest.FromString,
                     response_serializer=protos_dot_devices__pb2.GetPresenceResponse.SerializeToString,
+            ),
+            'GetUserRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUserRole,
+                    request_deserializer=protos_dot_devices__pb2.GetUserRoleRequest.FromString,
+                    response_serializer=protos_dot_devices__pb2.GetUserRoleResponse.SerializeToString,
             ),
             'RegistryStats': grpc.unary_unary_rpc_method_handler(
                     servicer.RegistryStats,
@@ -489,6 +505,33 @@ class DeviceService:
             '/switchboard.devices.v1.DeviceService/GetPresence',
             protos_dot_devices__pb2.GetPresenceRequest.SerializeToString,
             protos_dot_devices__pb2.GetPresenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUserRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.devices.v1.DeviceService/GetUserRole',
+            protos_dot_devices__pb2.GetUserRoleRequest.SerializeToString,
+            protos_dot_devices__pb2.GetUserRoleResponse.FromString,
             options,
             channel_credentials,
             insecure,

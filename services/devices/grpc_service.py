@@ -193,6 +193,12 @@ class DeviceServicer(devices_pb2_grpc.DeviceServiceServicer):
             for p in presences
         ])
 
+    async def GetUserRole(
+        self, request: devices_pb2.GetUserRoleRequest, context: grpc.aio.ServicerContext
+    ) -> devices_pb2.GetUserRoleResponse:
+        (user_id,) = RPCS["GetUserRole"].check(request).values()
+        return devices_pb2.GetUserRoleResponse(role=await self._store.user_role(user_id) or "")
+
     async def RegistryStats(
         self, request: devices_pb2.RegistryStatsRequest, context: grpc.aio.ServicerContext
     ) -> devices_pb2.RegistryStatsResponse:

@@ -383,6 +383,13 @@ class DeviceStore:
         return RegistryStats(int(online), sum(int(n[1]) for n in nodes), int(devices),
                              [(node, int(sockets), int(users)) for node, sockets, users in nodes])
 
+    async def user_role(self, user_id: int) -> str | None:
+        """The role the id was bound to at its first registration; None if it never registered."""
+        async with self._pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute("SELECT role FROM user_roles WHERE user_id = %s", (user_id,))
+            row = await cur.fetchone()
+        return row[0] if row else None
+
     async def get_presence(self, user_ids: Sequence[int]) -> list[Presence]:
         """One entry per requested user, in request order. Grouped by device so the rows read stay few however
         many past connections a user has."""

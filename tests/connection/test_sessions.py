@@ -17,10 +17,14 @@ async def _updated(user: SocketUser, reason: str) -> dict[str, Any]:
     return found[0]
 
 
-async def test_a_transfer_reaches_every_device_of_the_customer_and_of_both_agents(connect: Connect) -> None:
+async def test_a_transfer_goes_to_an_agent_only_and_reaches_every_device_of_every_party(connect: Connect) -> None:
     customer, agent, target = await connect("user"), await connect("agent"), await connect("agent", node=1)
     agent_phone = await connect("agent", node=1, user_id=agent.user_id)
     session_id = await open_conversation(customer, agent)
+    another_customer = await connect("user")
+    for not_staff in (another_customer.user_id, 987_654_321):  # a customer; an id that never registered
+        refused = await agent.call("transfer_session", {"session_id": session_id, "agent_id": not_staff})
+        assert refused["error"]["code"] == "INVALID_ARGUMENT" and "not an agent" in refused["error"]["message"]
     moved = await agent.call("transfer_session", {"session_id": session_id, "agent_id": target.user_id})
     assert moved["success"] and moved["session"]["agent_id"] == target.user_id, moved
     for someone in (customer, agent, agent_phone, target):

@@ -29,7 +29,7 @@ from tests.support.system import System
 
 # What the brief asks, written out here rather than read from the contract the servers enforce.
 INTERNAL = {"RegisterConnection", "TouchConnections", "UnregisterConnection", "ResetNode", "SendMessageBatch",
-            "MarkDeliveredBatch", "ClearPushToken", "RegistryStats"}
+            "MarkDeliveredBatch", "ClearPushToken", "RegistryStats", "GetUserRole"}
 NOTIFICATIONS_ONLY = {"ClearPushToken"}  # a token a push provider refused is forgotten by notifications alone
 OPERATOR_ONLY = {"RegistryStats"}  # the registry's counts, for switchboard status
 # The operator tools read sessions, history and devices, kick, and send system messages (switchboard.ops).
