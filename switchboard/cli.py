@@ -19,6 +19,7 @@ from switchboard.auth import ROLES, WeakSecret, issue_token
 from switchboard.datadir import DEFAULT as DEFAULT_DATA_DIR
 from switchboard.datadir import DataDir
 from switchboard.db import MySQLURL
+from switchboard.grpc import is_loopback
 from switchboard.migrate import migrate
 from switchboard.nats_auth import ROLE_OF_SERVICE
 from switchboard.ops.commands import add_commands as add_operator_commands
@@ -131,6 +132,7 @@ async def _up(args: argparse.Namespace) -> None:
             await backends[-1].start()
         base = int(env.get("SWITCHBOARD_EDGE_PORT", 8000))
         admin_base = int(env.get("SWITCHBOARD_EDGE_ADMIN_PORT", 8200))
+        _browser_pages(env, base, args.edges)
         for i in range(args.edges):
             edge_env = {**env, **_nats_login(nats, "connection"), **certs.service_env(pki, "connection"),
                         "SWITCHBOARD_EDGE_PORT": str(base + i),
@@ -147,6 +149,20 @@ async def _up(args: argparse.Namespace) -> None:
         for sig in STOP_SIGNALS:  # a second signal takes the default action; the children die with us
             loop.remove_signal_handler(sig)
         await stop_all([edges, *([p] for p in reversed(backends)), nats])
+
+
+def _browser_pages(env: dict[str, str], base: int, edges: int) -> None:
+    """Local development in a browser: the edges' pages may connect to every edge, and, unless told otherwise
+    (or impossible: a public bind host, RS256 tokens), the pages get tokens from the edges' development endpoint,
+    which mints one for any user and role, so ``up`` says so."""
+    pages = [f"http://{host}:{base + i}" for i in range(edges) for host in ("127.0.0.1", "localhost")]
+    env.setdefault("SWITCHBOARD_CORS_ALLOWED_ORIGINS", ",".join(pages))
+    if "SWITCHBOARD_DEV_TOKEN_ENDPOINT" not in env and not env.get("SWITCHBOARD_JWT_PUBLIC_KEY") \
+            and is_loopback(env.get("SWITCHBOARD_BIND_HOST", settings_mod.CommonSettings.bind_host)):
+        env["SWITCHBOARD_DEV_TOKEN_ENDPOINT"] = "true"
+        print("dev tokens: ON — POST /dev/token on every edge mints a token for ANY user and role (development "
+              "only; SWITCHBOARD_DEV_TOKEN_ENDPOINT=false turns it off)")
+    print(f"pages: customer widget {pages[0]}/widget/, agent console {pages[0]}/console/?role=agent")
 
 
 def _ports(first: int, count: int) -> str:

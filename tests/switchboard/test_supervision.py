@@ -167,6 +167,17 @@ def start_up(mysql_url: str, tmp_path: Path) -> Iterator[Callable[..., Up]]:
         up.kill_all()
 
 
+def test_up_serves_the_pages_and_says_its_development_token_endpoint_is_on(running: Up) -> None:
+    assert "dev tokens: ON" in running.output()
+    edge = f"http://127.0.0.1:{running.port('EDGE')}"
+    minted = urllib.request.Request(edge + "/dev/token", data=json.dumps({"user_id": 5, "role": "agent"}).encode(),
+                                    headers={"content-type": "application/json"})
+    with urllib.request.urlopen(minted, timeout=10) as resp:
+        assert json.loads(resp.read())["role"] == "agent"
+    with urllib.request.urlopen(edge + "/console/", timeout=10) as resp:
+        assert resp.headers["content-type"] == "text/html; charset=utf-8"
+
+
 def test_children_die_with_a_sigkilled_up(start_up) -> None:
     up = start_up()
     pids = up.wait_up()
