@@ -14,6 +14,14 @@ BATCH_RETRIES = Counter(
     "switchboard_messaging_batch_retries_total", "Batch transactions run again (duplicate-key race, deadlock)")
 PUBLISH_FAILURES = Counter(
     "switchboard_messaging_publish_failures_total", "JetStream publishes that failed or timed out", ["source"])
+# From a message's commit to the first delivered receipt from a recipient's device: what a user waits for the
+# second tick, the whole path (publish, edge, socket, the client's ack) in one figure.
+DELIVERY_SECONDS = Histogram(
+    "switchboard_messaging_delivery_seconds", "Message stored → first delivered receipt",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+OFFLINE_BACKLOG = Gauge(
+    "switchboard_messaging_offline_backlog", "offline_messages rows not acknowledged by their recipient (as last "
+    "counted by the delivery sweep)")
 RETRY_QUEUE_DEPTH = Gauge(
     "switchboard_messaging_retry_queue_depth", "message_queue rows pending or in progress (as last seen)")
 RETRY_PROCESSED = Counter(

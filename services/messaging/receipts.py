@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from services.messaging.metrics import DELIVERY_SECONDS
 from services.messaging.publisher import Publisher
 from services.messaging.store import ReceiptTarget, StatusChangeRow, Store
 from switchboard.batching import Batcher
@@ -68,6 +69,8 @@ class Receipts:
         round trips: the clock and the locked targets, then the updates with the COMMIT."""
         store = self._store
 
+        sent_at: dict[int, float] = {}
+
         async def work() -> list[list[StatusChangeRow] | SwitchboardError]:
             outcomes: list[list[StatusChangeRow] | SwitchboardError] = []
             accepted: list[tuple[int, list[ReceiptTarget]]] = []
@@ -75,6 +78,7 @@ class Receipts:
                 clock, messages, sessions = await pipeline.run(
                     store.NOW, *store.receipt_targets((i for r in receipts for i in r.message_ids), for_update=True))
                 targets = store.targets(messages, sessions)
+                sent_at.update((i, t.sent_at) for i, t in targets.items())
                 for receipt in receipts:
                     try:
                         accepted.append((receipt.user_id, received(receipt.user_id, receipt.message_ids, targets)))
@@ -87,7 +91,10 @@ class Receipts:
             return [next(each) if isinstance(o, list) else o for o in outcomes]
 
         outcomes = await retrying(work)
-        await self._publisher.status_changes([c for o in outcomes if isinstance(o, list) for c in o])
+        changes = [c for o in outcomes if isinstance(o, list) for c in o]
+        for change in changes:
+            DELIVERY_SECONDS.observe(max(0.0, change.at - sent_at[change.message_id]))
+        await self._publisher.status_changes(changes)
         return outcomes
 
     async def read(self, user_id: int, message_ids: Sequence[int]) -> list[StatusChangeRow]:

@@ -75,6 +75,7 @@ class ReceiptTarget:
     status: str
     session_user_id: int
     session_agent_id: int | None
+    sent_at: float  # epoch seconds: a delivered receipt measures the delivery latency from it
 
     @property
     def participants(self) -> tuple[int, ...]:
@@ -337,7 +338,8 @@ class Store(RetryQueueStatements, SessionStatements):
             return None, None
         where = f"WHERE id IN ({placeholders(len(ids))})"
         return (
-            Statement("SELECT id, session_id, from_user_id, sequence_number, status FROM chat_messages"
+            Statement("SELECT id, session_id, from_user_id, sequence_number, status, UNIX_TIMESTAMP(sent_at)"
+                      " FROM chat_messages"
                       f" FORCE INDEX (PRIMARY) {where} ORDER BY id" + (" FOR UPDATE" if for_update else ""), ids),
             Statement("SELECT session_id, user_id, agent_id FROM chat_sessions WHERE session_id IN"
                       f" (SELECT session_id FROM chat_messages {where})", ids),
@@ -347,10 +349,10 @@ class Store(RetryQueueStatements, SessionStatements):
     def targets(messages: Rows, sessions: Rows) -> dict[int, ReceiptTarget]:
         people = {row[0]: (row[1], row[2] or None) for row in sessions}
         found = {}
-        for message_id, session_id, from_user_id, sequence_number, status in messages:
+        for message_id, session_id, from_user_id, sequence_number, status, sent_at in messages:
             user_id, agent_id = people[session_id]
             found[message_id] = ReceiptTarget(
-                message_id, session_id, from_user_id, sequence_number, status, user_id, agent_id)
+                message_id, session_id, from_user_id, sequence_number, status, user_id, agent_id, float(sent_at or 0))
         return found
 
     @staticmethod
@@ -417,6 +419,13 @@ class Store(RetryQueueStatements, SessionStatements):
         for message_id, user_id in rows:
             waiting.setdefault(message_id, []).append(user_id)
         return waiting
+
+    async def offline_backlog(self) -> int:
+        """Rows not acknowledged yet, every age: a range of ``idx_offline_messages_undelivered``."""
+        rows = await self._execute(
+            "SELECT COUNT(*) FROM offline_messages FORCE INDEX (idx_offline_messages_undelivered)"
+            " WHERE delivered = FALSE")
+        return int(rows[0][0])
 
     async def undelivered_since(self, oldest_seconds: float, newest_seconds: float,
                                 limit: int) -> list[tuple[int, int]]:

@@ -51,7 +51,9 @@ class DeliverySweep(PeriodicWorker):
         return await self.sweep_once()
 
     async def sweep_once(self) -> int:
-        """One pass; returns how many (recipient, message) pushes it made."""
+        """One pass; returns how many (recipient, message) pushes it made. Counts the whole backlog for the
+        dashboards on the way (the retry queue's depth is counted by its own worker likewise)."""
+        metrics.OFFLINE_BACKLOG.set(await self._store.offline_backlog())
         if not self._publisher.connected:
             return 0  # the retry queue and the edges' re-push after their reconnect cover a NATS outage
         settings = self._settings
