@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -66,7 +67,13 @@ class SocketUser:
         return self.events[event][:count] if count > 1 else self.events[event][count - 1]
 
     async def close(self) -> None:
-        if self.sio.connected:
+        if self.sio.connected and self.sio.transport() == "polling":
+            # python-engineio's server takes a client's CLOSE without ending the poll it holds, and its client waits
+            # for that poll (answered at the next ping, 25 s later): the DISCONNECT and CLOSE are sent, the held poll
+            # is not waited for.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.sio.disconnect(), 0.5)
+        elif self.sio.connected:
             await self.sio.disconnect()
         if self._http is not None:
             await self._http.close()
