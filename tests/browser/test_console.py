@@ -35,6 +35,11 @@ async def test_an_agent_takes_two_sessions_transfers_one_and_closes_the_other(we
     await expect(agent.unread(alice_session)).to_have_text("1 unread", timeout=TIMEOUT_MS)
     await expect(agent.unread(bob_session)).to_be_hidden()
     await browsers.shot(agent, "two-sessions")
+    await agent.page.set_viewport_size({"width": 390, "height": 800})  # a phone: the queue above the sessions
+    queue, sessions = agent.page.locator(".queue"), agent.page.locator(".sessions")
+    queue_box, sessions_box = await queue.bounding_box(), await sessions.bounding_box()
+    assert queue_box and sessions_box and queue_box["y"] + queue_box["height"] <= sessions_box["y"]
+    await agent.page.set_viewport_size({"width": 1100, "height": 800})
 
     refused = agent.pane(alice_session).locator(".error")
     await agent.transfer(alice_session, bob.user_id)  # a customer is no agent

@@ -50,8 +50,15 @@ async def test_ticks_move_sent_delivered_read_and_unread_counts_follow(web_syste
     expected = ["Hello, my order is late", "Let me check that for you", "Thank you!"]
     await chat.expect_texts(expected)
     await pane.expect_texts(expected)
+    await chat.expect_tick("Thank you!", "read")  # even when the agent's receipts overtake the send's ack
+    for bubble in (chat.typing(), pane.typing()):  # a sent message ends its author's typing on the other side
+        await expect(bubble).to_be_hidden(timeout=TIMEOUT_MS)
     await browsers.shot(customer, "widget")
     await browsers.shot(agent, "console")
+    await customer.page.set_viewport_size({"width": 390, "height": 700})  # a phone: the widget fills it
+    box = await customer.page.locator(".widget").bounding_box()
+    assert box is not None and box["width"] == 390
+    await browsers.shot(customer, "widget-phone")
     assert not customer.errors and not agent.errors, customer.errors + agent.errors
 
 

@@ -22,6 +22,8 @@ export class ConversationView {
     this.userId = Number(userId);
     this.seat = seat;
     this.byKey = new Map(); // "id:<message id>" and "c:<client_msg_id>" → the message's <li>
+    // Ticks of ids not on screen yet: a fast peer's receipt can overtake the ack that tells us the id.
+    this.early = new Map();
     this.root = element("section", { class: "conversation" });
     this.list = element("ol", { class: "messages", "aria-live": "polite", "aria-relevant": "additions",
       "aria-label": t("messages"), tabindex: "0" });
@@ -102,6 +104,9 @@ export class ConversationView {
     const li = this.byKey.get(`id:${event.message_id}`)
       ?? (event.client_msg_id ? this.byKey.get(`c:${event.client_msg_id}`) : undefined);
     if (li) this.#tick(li, event.status);
+    else if (TICK_RANK[event.status] > (TICK_RANK[this.early.get(event.message_id)] ?? -1)) {
+      this.early.set(event.message_id, event.status);
+    }
   }
 
   failed(outgoing) {
@@ -146,6 +151,11 @@ export class ConversationView {
     li.dataset.id = String(id);
     if (sequence) li.dataset.seq = String(sequence);
     this.byKey.set(`id:${id}`, li);
+    const early = this.early.get(id);
+    if (early) {
+      this.early.delete(id);
+      this.#tick(li, early);
+    }
   }
 
   #tick(li, status) {
