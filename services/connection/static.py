@@ -7,7 +7,9 @@ Safe by construction: a request names a file by path segments that are checked o
 hidden names, no backslash or NUL), the resolved file must still lie inside its mount (a symlink cannot lead
 out), only known file types are served, and each gets its exact content type with ``nosniff``. Files are
 revalidated on every use (``no-cache`` with an ``ETag``): a deployment's new pages show at the next load, and
-an unchanged file costs a 304."""
+an unchanged file costs a 304. They are public, so any origin may load them (``access-control-allow-origin: *``,
+never with credentials): a site embedding the widget imports its modules across origins, which browsers fetch in
+CORS mode."""
 
 from __future__ import annotations
 
@@ -110,7 +112,7 @@ class StaticFiles:
             return
         body = await asyncio.to_thread(file.read_bytes)  # pages and modules are small; the loop never waits on disk
         etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
-        headers = [(b"cache-control", b"no-cache"), (b"etag", etag)]
+        headers = [(b"cache-control", b"no-cache"), (b"etag", etag), (b"access-control-allow-origin", b"*")]
         if etag in _header(scope, b"if-none-match"):
             await send({"type": "http.response.start", "status": 304, "headers": [*COMMON_HEADERS, *headers]})
             await send({"type": "http.response.body", "body": b""})

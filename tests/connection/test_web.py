@@ -58,6 +58,8 @@ async def test_pages_and_assets_are_served_with_their_type_and_revalidated(
     assert status == 200 and body
     assert headers["Content-Type"] == content_type
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cache-Control"] == "no-cache"
+    assert headers["Access-Control-Allow-Origin"] == "*"  # public files: another site may import the modules
+    assert "Access-Control-Allow-Credentials" not in headers
     again, _, empty = await _get(url, {"If-None-Match": headers["ETag"]})
     assert again == 304 and empty == b""
 

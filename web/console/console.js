@@ -214,6 +214,7 @@ export async function mountConsole(root, options) {
       : status === "connecting" ? t("connecting") : status === "disconnected" ? t("disconnected") : "";
     banner.textContent = text;
     banner.hidden = !text;
+    if (status !== "connected") for (const pane of open.values()) pane.view.typing(false, "");
   });
   client.on("message", (message) => {
     const pane = open.get(message.session_id);

@@ -49,6 +49,7 @@ export async function mountWidget(root, options) {
       : status === "connecting" ? t("connecting") : status === "disconnected" ? t("disconnected") : "";
     banner.textContent = text;
     banner.hidden = !text;
+    if (status !== "connected") view?.typing(false, ""); // nobody's typing reaches a page that is offline
   });
 
   const visible = () => document.visibilityState === "visible";
