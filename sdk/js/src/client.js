@@ -17,6 +17,7 @@ import { openStore } from "./store.js";
 import { StatusFilter } from "./ticks.js";
 import { SequenceTracker } from "./tracker.js";
 import { TypingSender, TypingWatcher } from "./typing.js";
+import { uuid } from "./uuid.js";
 
 const DEFAULTS = {
   transports: ["websocket", "polling"],
@@ -51,7 +52,7 @@ function resolveOptions(options) {
     ...DEFAULTS,
     ...defined,
     urls,
-    deviceId: options.deviceId ?? globalThis.crypto.randomUUID(),
+    deviceId: options.deviceId ?? uuid(),
     deviceInfo: { device_type: "web", device_name: "browser", ...options.deviceInfo },
     io: options.io ?? socketIo,
   };

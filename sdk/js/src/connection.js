@@ -8,6 +8,7 @@
  */
 import { Backoff } from "./backoff.js";
 import { SwitchboardError, fromReply, fromTransport } from "./errors.js";
+import { uuid } from "./uuid.js";
 
 /** Server → client events the client routes (`connected` and socket.io's own are handled here). */
 export const SERVER_EVENTS = ["new_message", "message_status", "session_updated", "typing", "presence", "kicked"];
@@ -69,7 +70,7 @@ export class Connection {
     this.url = this._urls[0];
     this.status = "disconnected";
     this.link = null;
-    this.connectionId = globalThis.crypto.randomUUID();
+    this.connectionId = uuid();
     this._active = false;
     this._generation = 0;
     this._loopDone = Promise.resolve();

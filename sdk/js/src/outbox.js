@@ -4,6 +4,7 @@
  * retry and reload, so the server's dedup (by sender, session and `client_msg_id`) makes a resend harmless.
  */
 import { SwitchboardError } from "./errors.js";
+import { uuid } from "./uuid.js";
 
 export class Outbox {
   /**
@@ -44,7 +45,7 @@ export class Outbox {
     // Strictly increasing, so the order survives a reload even for messages queued in the same millisecond.
     this._lastQueuedAt = Math.max(Date.now(), this._lastQueuedAt + 1);
     const message = {
-      client_msg_id: globalThis.crypto.randomUUID(),
+      client_msg_id: uuid(),
       session_id: String(sessionId),
       message: text,
       message_type: messageType,

@@ -107,3 +107,18 @@ test("a session's messages go one at a time, in queue order; a full queue refuse
   assert.deepEqual(server.sent("send_message").map((p) => p.message), ["a", "b", "c"]);
   assert.deepEqual(acks.map((a) => a.sequence_number), [...acks.map((a) => a.sequence_number)].sort((x, y) => x - y));
 });
+
+test("message ids are v4 UUIDs, also where crypto.randomUUID is missing (plain http pages)", async () => {
+  const { uuid } = await import("../src/uuid.js");
+  const saved = globalThis.crypto.randomUUID;
+  const pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  try {
+    globalThis.crypto.randomUUID = undefined;
+    const ids = new Set(Array.from({ length: 100 }, uuid));
+    assert.equal(ids.size, 100);
+    assert.ok([...ids].every((id) => pattern.test(id)));
+  } finally {
+    globalThis.crypto.randomUUID = saved;
+  }
+  assert.match(uuid(), pattern);
+});
