@@ -118,7 +118,9 @@ class ConsolePage(ChatPage):
         return self.page.locator(f'.queue li[data-session="{session_id}"]')
 
     async def take(self, session_id: str) -> Conversation:
-        await self.queued(session_id).get_by_role("button").click()
+        """By keyboard: the queue's button focused, Enter."""
+        await self.queued(session_id).get_by_role("button").focus()
+        await self.page.keyboard.press("Enter")
         await expect(self.pane(session_id)).to_be_visible(timeout=TIMEOUT_MS)
         return self.conversation(session_id)
 

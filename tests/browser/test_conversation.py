@@ -28,6 +28,8 @@ async def test_ticks_move_sent_delivered_read_and_unread_counts_follow(web_syste
                                                                       browsers: Browsers) -> None:
     customer, agent, session_id = await _talking(web_system, browsers)
     chat, pane = customer.conversation(), agent.conversation(session_id)
+    for page in (customer.page, agent.page):  # screen readers announce new messages
+        await expect(page.locator(".messages")).to_have_attribute("aria-live", "polite")
     await agent.set_hidden(True)  # the agent's tab is in the background: shown (delivered) but not read
     await chat.send("Hello, my order is late")
     await chat.expect_tick("Hello, my order is late", "delivered")

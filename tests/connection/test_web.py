@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from services.connection.dev_token import refusal
+from services.connection.dev_token import RATE, DevTokens, refusal
 from services.connection.settings import Settings
 from services.connection.static import Mount, StaticFiles
 from switchboard.settings import load
@@ -107,6 +107,26 @@ def test_the_vendored_socket_io_bundle_is_the_version_the_sdk_locks() -> None:
     vendored = re.search(r"Socket\.IO v(\S+)", banner)
     lock = json.loads((ROOT / "sdk/js/package-lock.json").read_text())
     assert vendored and vendored.group(1) == lock["packages"]["node_modules/socket.io-client"]["version"]
+
+
+async def test_the_token_endpoint_is_rate_limited() -> None:
+    endpoint = DevTokens(JWT_SECRET, 60)
+    body = json.dumps({"user_id": 1}).encode()
+    statuses = []
+    burst = int(RATE.burst)
+    for _ in range(burst + 20):  # the bucket refills meanwhile, by far less than 20 tokens
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict, sent: list[dict] = sent) -> None:
+            sent.append(message)
+
+        await endpoint({"type": "http", "method": "POST", "path": "/dev/token",
+                        "headers": [(b"content-type", b"application/json")]}, receive, send)
+        statuses.append(sent[0]["status"])
+    assert statuses[:burst] == [200] * burst and 429 in statuses[burst:]
 
 
 def test_the_token_endpoint_runs_only_on_loopback_with_an_hs256_secret() -> None:
