@@ -276,6 +276,8 @@ export class SwitchboardError extends Error {
   readonly reason?: string;
   /** Whether a retry of the same request can succeed (UNAVAILABLE, RATE_LIMITED, INTERNAL, TIMEOUT…). */
   readonly transient: boolean;
+  /** UNAUTHENTICATED with reason TOKEN_EXPIRED (the SDK renews the token and retries once by itself). */
+  readonly tokenExpired: boolean;
 }
 
 export class SwitchboardClient {

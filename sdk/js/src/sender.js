@@ -66,7 +66,8 @@ export class Sender {
       return; // the client closed
     }
     try {
-      const ack = await link.request("send_message", message, this._sendTimeout());
+      const { queued_at: _queuedAt, ...payload } = message; // the outbox's own bookkeeping stays home
+      const ack = await link.request("send_message", payload, this._sendTimeout());
       this._retry.reset();
       await this._outbox.remove(message.client_msg_id);
       entry.settle.resolve(ack);

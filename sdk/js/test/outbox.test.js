@@ -122,3 +122,16 @@ test("message ids are v4 UUIDs, also where crypto.randomUUID is missing (plain h
   }
   assert.match(uuid(), pattern);
 });
+
+test("send_message carries the contract's fields only", async (t) => {
+  const server = new FakeServer();
+  acceptSends(server);
+  const client = page(server, null);
+  t.after(() => client.close());
+  await client.connect();
+  await client.sendMessage("s1", "hello", { messageType: "text", replyToMessageId: "12", role: "user" }).ack;
+  const [payload] = server.sent("send_message");
+  assert.deepEqual(Object.keys(payload).sort(),
+    ["client_msg_id", "message", "message_type", "reply_to_message_id", "role", "session_id"]);
+  assert.equal(payload.reply_to_message_id, 12);
+});
