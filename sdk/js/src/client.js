@@ -6,6 +6,7 @@
  */
 import { io as socketIo } from "socket.io-client";
 
+import { BoundedSet } from "./bounded.js";
 import { Connection } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { SwitchboardError } from "./errors.js";
@@ -37,9 +38,6 @@ const DEFAULTS = {
   random: Math.random,
 };
 
-/** How many rendered ids are remembered, to acknowledge a repeat push of one again. */
-const MAX_RENDERED = 20_000;
-
 function resolveOptions(options) {
   const urls = [].concat(options?.urls ?? []).filter(Boolean).map(String);
   if (!urls.length) throw new TypeError("urls: at least one edge URL is required");
@@ -67,9 +65,9 @@ export class SwitchboardClient extends Emitter {
     this._store = openStore(o);
     this._tracker = new SequenceTracker();
     this._ticks = new StatusFilter();
-    this._renderedIds = new Set();
-    this._outbox = new Outbox(this._store, () => o.maxQueueSize);
-    this._outbox.ready.catch(error);
+    this._renderedIds = new BoundedSet(); // to acknowledge a repeat push of a rendered message again
+    this._othersIds = new BoundedSet(); // messages of other users: no ticks of ours
+    this._outbox = new Outbox(this._store, () => o.maxQueueSize, error);
     this._connection = new Connection(o, {
       status: (status, previous) => this.emit("status", status, previous),
       linkUp: (link) => this._linkUp(link),
@@ -83,7 +81,10 @@ export class SwitchboardClient extends Emitter {
     this._incoming = new Incoming({
       tracker: this._tracker, store: this._store, userId, error,
       request: (event, payload) => this.request(event, payload),
-      deliver: (message) => this.emit("message", message),
+      deliver: (message) => {
+        if (String(message.from_user_id) !== userId) this._othersIds.add(message.id);
+        this.emit("message", message);
+      },
       isOwnPending: (clientMsgId) => this._outbox.has(clientMsgId),
       rerender: (messageId) => { if (this._renderedIds.has(messageId)) this._receipts.add(messageId); },
       gapTimeout: () => o.gapTimeout, random: o.random,
@@ -132,7 +133,7 @@ export class SwitchboardClient extends Emitter {
   async close() {
     this._connection.close();
     for (const part of [this._sender, this._receipts, this._incoming, this._typingIn]) part.close();
-    await this._outbox.ready.catch(() => {});
+    await this._outbox.ready;
     this._store.close();
   }
 
@@ -155,9 +156,7 @@ export class SwitchboardClient extends Emitter {
     const id = Number(typeof message === "object" && message !== null ? message.id : message);
     if (!Number.isSafeInteger(id) || id <= 0) throw new SwitchboardError("INVALID_ARGUMENT", "rendered: a message or its id");
     if (typeof message === "object" && String(message.from_user_id) === String(this._o.userId)) return; // ours
-    this._renderedIds.delete(id);
     this._renderedIds.add(id);
-    if (this._renderedIds.size > MAX_RENDERED) this._renderedIds.delete(this._renderedIds.values().next().value);
     this._receipts.add(id);
   }
 
@@ -253,7 +252,8 @@ export class SwitchboardClient extends Emitter {
         this._incoming.receive(payload);
         break;
       case "message_status":
-        if (this._ticks.accept(payload)) this.emit("messageStatus", payload);
+        // Ticks are for this user's own messages (the server sends them to the sender only; this holds it).
+        if (!this._othersIds.has(payload.message_id) && this._ticks.accept(payload)) this.emit("messageStatus", payload);
         break;
       case "session_updated":
         this.emit("sessionUpdated", payload);

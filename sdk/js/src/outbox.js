@@ -10,10 +10,13 @@ export class Outbox {
   /**
    * @param {import("../index.js").ClientStore} store
    * @param {() => number} maxSize  read on each add, so the option can change on a live client
+   * @param {(err: Error) => void} onError  a store that fails (quota, a private window) is reported, not fatal:
+   *   the queue then lives in memory only
    */
-  constructor(store, maxSize) {
+  constructor(store, maxSize, onError) {
     this._store = store;
     this._maxSize = maxSize;
+    this._onError = onError;
     /** @type {Map<string, {message: object, persisted: Promise<void>, settle: {resolve: Function, reject: Function}}>} */
     this._entries = new Map();
     this._lastQueuedAt = 0;
@@ -23,7 +26,7 @@ export class Outbox {
       this._entries.clear();
       for (const message of saved) this._entries.set(message.client_msg_id, this._entry(message, Promise.resolve()));
       for (const [id, entry] of fresh) if (!this._entries.has(id)) this._entries.set(id, entry);
-    });
+    }, onError);
   }
 
   _entry(message, persisted) {
@@ -53,7 +56,9 @@ export class Outbox {
     };
     if (role !== undefined) message.role = role;
     if (replyToMessageId !== undefined && replyToMessageId !== null) message.reply_to_message_id = Number(replyToMessageId);
-    const entry = this._entry(message, this._store.putOutbox(message));
+    const persisted = this._store.putOutbox(message);
+    persisted.catch(this._onError); // the message still goes out; only a reload could lose it
+    const entry = this._entry(message, persisted);
     this._entries.set(message.client_msg_id, entry);
     return entry;
   }
@@ -79,6 +84,6 @@ export class Outbox {
   /** Acknowledged or refused for good: it leaves the queue and the store. */
   async remove(clientMsgId) {
     this._entries.delete(clientMsgId);
-    await this._store.deleteOutbox(clientMsgId);
+    await this._store.deleteOutbox(clientMsgId).catch(this._onError);
   }
 }

@@ -53,12 +53,8 @@ export class Sender {
   /** One attempt at the head message; returns when it left the queue or is worth trying again. */
   async _deliver(entry) {
     const { message } = entry;
-    try {
-      await entry.persisted;
-    } catch (err) {
-      // The store refused it (quota, private mode): it still goes out, it just would not survive a reload.
-      entry.persisted = Promise.resolve();
-    }
+    // A store that refused it (quota, private mode) was reported; it still goes out, only a reload could lose it.
+    await entry.persisted.catch(() => {});
     let link;
     try {
       link = await this._connection.waitLink();

@@ -8,15 +8,15 @@
  * occupy their slots (`ownSent`), or they would look like holes.
  */
 
+import { BoundedSet } from "./bounded.js";
+
 /** @typedef {{deliver: object[], duplicate: boolean, gap: boolean}} Verdict */
 
 const verdict = (deliver = [], gap = false, duplicate = false) => ({ deliver, gap, duplicate });
 
 export class SequenceTracker {
   constructor(maxSeen = 20_000) {
-    this.maxSeen = maxSeen;
-    /** @type {Set<number>} insertion order = age */
-    this._seen = new Set();
+    this._seen = new BoundedSet(maxSeen);
     /** @type {Map<string, {last: number|null, held: Map<number, object|null>}>} null: our own message */
     this._sessions = new Map();
   }
@@ -26,10 +26,7 @@ export class SequenceTracker {
   }
 
   _mark(id) {
-    if (id === undefined || id === null) return;
-    this._seen.delete(id);
-    this._seen.add(id);
-    if (this._seen.size > this.maxSeen) this._seen.delete(this._seen.values().next().value);
+    if (id !== undefined && id !== null) this._seen.add(id);
   }
 
   _state(sessionId) {

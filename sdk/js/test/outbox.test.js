@@ -135,3 +135,20 @@ test("send_message carries the contract's fields only", async (t) => {
     ["client_msg_id", "message", "message_type", "reply_to_message_id", "role", "session_id"]);
   assert.equal(payload.reply_to_message_id, 12);
 });
+
+test("a store that fails is reported and the messages still go out", async (t) => {
+  const server = new FakeServer();
+  acceptSends(server);
+  const broken = () => Promise.reject(new Error("QuotaExceededError"));
+  const store = { loadOutbox: broken, putOutbox: broken, deleteOutbox: broken, loadWatermarks: broken,
+    putWatermark: broken, close() {} };
+  const client = new SwitchboardClient({ urls: ["http://edge"], userId: 7, tokenProvider: () => "t", io: server.io, store });
+  t.after(() => client.close());
+  const errors = [];
+  client.on("error", (err) => errors.push(err.message));
+  await client.connect();
+  const handle = client.sendMessage("s1", "still sent");
+  await assert.rejects(handle.persisted, /QuotaExceededError/);
+  assert.equal((await handle.ack).duplicate, false);
+  assert.ok(errors.filter((m) => m === "QuotaExceededError").length >= 3, errors); // load, put, delete
+});

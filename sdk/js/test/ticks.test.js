@@ -45,3 +45,19 @@ test("own messages tick pending → sent (the ack) → delivered → read, never
   await sleep(10);
   assert.deepEqual(ticks, [[42, "sent"], [42, "read"]]);
 });
+
+test("no ticks for messages of other users", async (t) => {
+  const server = new FakeServer();
+  const client = new SwitchboardClient({ urls: ["http://edge"], userId: 7, tokenProvider: () => "t", io: server.io,
+    indexedDB: null });
+  t.after(() => client.close());
+  const ticks = [];
+  client.on("messageStatus", (s) => ticks.push(s.message_id));
+  await client.connect();
+  server.socket.push("new_message", { id: 77, session_id: "s1", from_user_id: 9, sequence_number: 1, text: "hi" });
+  server.socket.push("message_status", { message_id: 77, session_id: "s1", status: "read" });
+  server.socket.push("message_status", { message_id: 78, session_id: "s1", status: "read" });
+  await eventually(() => ticks.length === 1);
+  await sleep(10);
+  assert.deepEqual(ticks, [78]);
+});
