@@ -111,3 +111,15 @@ test("kicked: the client stops reconnecting", async (t) => {
   assert.equal(server.sockets.length, 1);
   assert.deepEqual(kicks, [{ device_id: client.deviceId, reason: "signed out" }]);
 });
+
+test("a heartbeat without an ack drops the link; the client reconnects to the next edge", async (t) => {
+  const server = new FakeServer();
+  server.handlers.heartbeat = () => undefined; // a half-open link: nothing comes back
+  const client = makeClient(server, { heartbeatInterval: 20, requestTimeout: 20 });
+  t.after(() => client.close());
+  await client.connect();
+  assert.equal(client.url, URLS[0]);
+  await eventually(() => client.url === URLS[1] && client.status === "connected");
+  assert.ok(server.sent("heartbeat").length >= 1);
+  assert.equal(server.sent("heartbeat")[0].connection_id, server.sent("register")[0].connection_id);
+});

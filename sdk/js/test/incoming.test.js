@@ -131,3 +131,17 @@ test("on reconnect every known session is synced from its watermark, kept across
   assert.deepEqual(server.sent("sync").at(-1), { session_id: "s1", after_sequence: 3, limit: 200 });
   await reloaded.close();
 });
+
+test("a gap the server cannot fill either is skipped, so the session does not stall", async (t) => {
+  const { server, client, seen } = await connected();
+  t.after(() => client.close());
+  const errors = [];
+  client.on("error", (err) => errors.push(err.message));
+  server.socket.push("new_message", msg(1));
+  server.socket.push("new_message", msg(3)); // 2 is gone for good: sync returns nothing after 1
+  await eventually(() => seen.length === 2);
+  assert.deepEqual(seen, [1, 3]);
+  assert.match(errors.join(), /could not fill the gap in session s1 after 1/);
+  server.socket.push("new_message", msg(4));
+  await eventually(() => seen.length === 3);
+});
