@@ -102,7 +102,10 @@ export class Connection {
     this._active = false;
     this._generation += 1;
     this._wake?.();
-    this.link?.drop();
+    const link = this.link;
+    this.link = null; // at once: requests made from here on wait for a new link instead of using this one
+    link?.drop();
+    if (link) link.alive = false;
     this._socket?.disconnect();
     this._settleFirst?.reject(new SwitchboardError("NOT_CONNECTED", "disconnected before the first registration"));
     this._setStatus("disconnected");
@@ -252,7 +255,7 @@ export class Connection {
 
   _down(link, reason) {
     link.alive = false;
-    this.link = null;
+    if (this.link === link) this.link = null;
     this._backoff.dropped();
     this._handlers.linkDown(String(reason));
   }
