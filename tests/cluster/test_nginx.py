@@ -12,7 +12,10 @@ import itertools
 import signal
 from collections import defaultdict
 
+import pytest
+
 from switchboard.cluster import LoopbackCluster
+from tests.connection.test_js_client import check_conversation, run_conversation
 from tests.support.polling import eventually
 from tests.support.users import SocketUser, open_conversation
 
@@ -122,8 +125,9 @@ async def test_a_draining_edge_gets_no_new_connections(cluster: LoopbackCluster)
     """SIGTERM drains an edge: it closes its listening socket at once, so nginx's connect is refused and the
     request goes to the next edge (open-source nginx has no active health checks; this is the passive kind).
     New clients from the very address nginx sent to that edge land elsewhere, while it drains and after it
-    exited; its own clients are let go and come back through nginx to another edge. The edge is started again
-    afterwards."""
+    exited; its own clients are let go and come back through nginx to another edge. Started again, the edge
+    gets that address's new clients again (until then, a polling session from there could be cut mid-way when
+    nginx moves the address back: tests after this one start in the steady state)."""
     address = client_address(40)
     first = await joined(cluster, address, transports=POLLING)
     drained_id = await edge_of(cluster, first)
@@ -144,3 +148,21 @@ async def test_a_draining_edge_gets_no_new_connections(cluster: LoopbackCluster)
         await close_all([first, *newcomers])
         await drained.process.wait_stopped(15)
         await cluster.deployment.restart_edge(drained)
+
+    async def lands_on() -> str:
+        user = await joined(cluster, address)
+        try:
+            return await edge_of(cluster, user)
+        finally:
+            await user.close()
+
+    # Started again, it is back in rotation once nginx's fail_timeout is over: that address's clients are its own.
+    await eventually(lands_on, drained_id, timeout=20, interval=0.5)
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+async def test_the_standard_js_client_through_nginx(cluster: LoopbackCluster, transport: str) -> None:
+    """The official socket.io-client (which offers permessage-deflate, as browsers do) holds a whole
+    conversation through nginx: acks, pushes, receipts, errors (tests/connection/test_js_client.py's checks)."""
+    check_conversation(await run_conversation(cluster.deployment, [transport], urls=(cluster.url, cluster.url)),
+                       transport)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from switchboard.deployment import Deployment
 from tests.support.system import System
 
 JS_DIR = Path(__file__).resolve().parents[1] / "js"
@@ -29,11 +30,15 @@ def _node() -> str:
     return node
 
 
-async def run_conversation(system: System, transports: list[str]) -> dict[str, Any]:
+async def run_conversation(system: Deployment, transports: list[str],
+                           urls: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The script's result; the customer on the first edge and the agent on the second unless ``urls`` says
+    where each connects (nginx, in the cluster tests)."""
     customer_id, agent_id = next(_user_ids), next(_user_ids)
+    customer_url, agent_url = urls or (system.edges[0].url, system.edges[1].url)
     args = {
-        "customer": {"url": system.edges[0].url, "token": system.token(customer_id, "user"), "user_id": customer_id},
-        "agent": {"url": system.edges[1].url, "token": system.token(agent_id, "agent"), "user_id": agent_id},
+        "customer": {"url": customer_url, "token": system.token(customer_id, "user"), "user_id": customer_id},
+        "agent": {"url": agent_url, "token": system.token(agent_id, "agent"), "user_id": agent_id},
         "transports": transports,
         "count": MESSAGES,
         "timeout_ms": 60_000,
@@ -59,7 +64,11 @@ async def run_conversation(system: System, transports: list[str]) -> dict[str, A
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
 async def test_the_standard_js_client_holds_a_conversation_across_nodes(system: System, transport: str) -> None:
-    result = await run_conversation(system, [transport])
+    check_conversation(await run_conversation(system, [transport]), transport)
+
+
+def check_conversation(result: dict[str, Any], transport: str) -> None:
+    """Every message acknowledged in order, shown once in order, receipted; errors in the contract's shape."""
     assert result["customer_transport"] == result["agent_transport"] == transport  # no silent upgrade
     assert result["heartbeat_interval"]
 
