@@ -61,14 +61,12 @@ class NatsCluster:
         self.route_password = secrets.token_urlsafe(24)
         route_ports = [free_port() for _ in range(size)]
         routes = [route_url("127.0.0.1", port, self.route_password) for port in route_ports]
+        names = [f"nats-{i + 1}" for i in range(size)]
         self.nodes = [
-            NatsServer(store_dir / f"nats-{i + 1}", log_path=log_dir / f"nats-{i + 1}.log" if log_dir else None,
-                       auth=self.auth,
-                       extra_config=cluster_block(f"127.0.0.1:{port}", self.route_password, routes))
-            for i, port in enumerate(route_ports)
+            NatsServer(store_dir / name, log_path=log_dir / f"{name}.log" if log_dir else None, auth=self.auth,
+                       extra_config=cluster_block(f"127.0.0.1:{port}", self.route_password, routes), name=name)
+            for name, port in zip(names, route_ports, strict=True)
         ]
-        for i, node in enumerate(self.nodes):
-            node.name = f"nats-{i + 1}"
 
     @property
     def url(self) -> str:

@@ -125,8 +125,9 @@ def cluster_config(edges: int = 3) -> str:
 
 
 def nginx_binary() -> str:
-    """Debian's nginx (``scripts/setup-nginx`` installs it)."""
-    found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
+    """Debian's nginx (``scripts/setup-nginx`` installs it): on PATH, or in /usr/sbin, which a user's PATH may
+    lack."""
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if not found:
         raise FileNotFoundError("nginx not found: run scripts/setup-nginx")
     return found

@@ -139,10 +139,11 @@ class NatsServer(ManagedProcess):
     next to the store at each start, so a restart on the same store (the fault suite) admits the same users. With
     ``tls``
     (a server certificate and its CA) clients must connect over TLS. ``extra_config`` is appended to the file
-    (a cluster's routes: :mod:`switchboard.nats_cluster`)."""
+    (a cluster's routes: :mod:`switchboard.nats_cluster`); ``name`` labels its output and its pid."""
 
     def __init__(self, store_dir: Path, port: int | None = None, log_path: Path | None = None,
-                 auth: NatsAuth | None = None, tls: TlsFiles | None = None, extra_config: str = "") -> None:
+                 auth: NatsAuth | None = None, tls: TlsFiles | None = None, extra_config: str = "",
+                 name: str = "nats") -> None:
         self.port = port or free_port()
         self.store_dir = store_dir
         self.auth = auth or NatsAuth.generate(ANY_PREFIX, (*SERVICE_ROLES, OPERATOR, ADMIN))
@@ -152,7 +153,7 @@ class NatsServer(ManagedProcess):
         self.server_name = f"switchboard-{uuid.uuid4().hex[:12]}"
         argv = [nats_server_binary(), "-c", str(self.config_path), "-a", "127.0.0.1", "-p", str(self.port),
                 "-n", self.server_name, "-js", "-sd", str(store_dir)]
-        super().__init__("nats", argv, os.environ, log_path)
+        super().__init__(name, argv, os.environ, log_path)
 
     @property
     def url(self) -> str:
