@@ -37,7 +37,8 @@ function until(client, events, predicate) {
 const customerIdb = new IDBFactory(); // one browser profile: survives the "reload" below
 const customerToken = tokens("customer");
 const agentToken = tokens("agent");
-const common = { retryInterval: 200, maxRetryInterval: 1_000, typingTimeout: 500, typingThrottle: 100, receiptDelay: 20 };
+const common = { retryInterval: 200, maxRetryInterval: 1_000, typingTimeout: 500, typingThrottle: 100, receiptDelay: 20,
+  transports: args.transports };
 
 function customerPage() {
   return new SwitchboardClient({

@@ -1,6 +1,8 @@
-"""The browser SDK (sdk/js, ``@switchboard/client``) run in Node against the real system: a customer whose
-first edge URL is dead and an agent on the other edge converse through it; ticks, typing timeout, a page reload
-with messages queued offline (the same IndexedDB, via fake-indexeddb), and an agent closing the session."""
+"""The browser SDK (sdk/js, ``@switchboard/client``) run in Node against the real system, over websocket and over
+long-polling: a customer whose first edge URL is dead and an agent on the other edge converse through it; ticks,
+typing timeout, a page reload with messages queued offline (the same IndexedDB, via fake-indexeddb), and an agent
+closing the session. The node process must exit by itself once both clients closed (a closed client holds
+nothing)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def node() -> str:
     return found
 
 
-async def run_live(system: System) -> dict[str, Any]:
+async def run_live(system: System, transports: list[str]) -> dict[str, Any]:
     customer_id, agent_id = next(_user_ids), next(_user_ids)
     args = {
         "dead_url": f"http://127.0.0.1:{free_port()}",  # nothing listens: the SDK must move on to the next URL
@@ -41,6 +43,7 @@ async def run_live(system: System) -> dict[str, Any]:
         "texts": [f"customer {i}" for i in range(5)],
         "replies": ["agent 0", "agent 1"],
         "offline_texts": [f"offline {i}" for i in range(3)],
+        "transports": transports,
         "timeout_ms": 60_000,
     }
     proc = await asyncio.create_subprocess_exec(
@@ -58,8 +61,9 @@ async def run_live(system: System) -> dict[str, Any]:
     return result
 
 
-async def test_the_js_sdk_holds_a_conversation_and_survives_a_reload(system: System) -> None:
-    r = await run_live(system)
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+async def test_the_js_sdk_holds_a_conversation_and_survives_a_reload(system: System, transport: str) -> None:
+    r = await run_live(system, [transport])
     texts = [f"customer {i}" for i in range(5)]
     offline = [f"offline {i}" for i in range(3)]
 

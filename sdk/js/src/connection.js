@@ -208,8 +208,11 @@ export class Connection {
     const token = await this._token();
     if (stopped()) return false;
     const socket = this._o.io(this.url, {
-      reconnection: false, forceNew: true, transports: this._o.transports, auth: { token },
-      timeout: this._o.connectTimeout,
+      // tryAllTransports: a proxy that refuses the websocket upgrade gets long-polling instead of nothing.
+      // autoUnref (Node only): a closed client's last long-poll must not hold the process for a ping interval;
+      // while the client is active, its own timers (heartbeat, backoff) keep Node running.
+      reconnection: false, forceNew: true, transports: this._o.transports, tryAllTransports: true, autoUnref: true,
+      auth: { token }, timeout: this._o.connectTimeout,
     });
     this._socket = socket;
     const dropped = new Promise((resolve) => socket.on("disconnect", resolve));
