@@ -1,8 +1,7 @@
 """The browser SDK (sdk/js, ``@switchboard/client``) run in Node against the real system, over websocket and over
 long-polling: a customer whose first edge URL is dead and an agent on the other edge converse through it; ticks,
 typing timeout, a page reload with messages queued offline (the same IndexedDB, via fake-indexeddb), and an agent
-closing the session. The node process must exit by itself once both clients closed (a closed client holds
-nothing)."""
+closing the session."""
 
 from __future__ import annotations
 
