@@ -11,6 +11,9 @@
  * short, doubling, drawn from the upper half of the window, capped, reset when the backend answers again.
  */
 
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export class Backoff {
   /**
    * @param {{base: number, cap: number, maxRetries?: number|null, stableAfter?: number,

@@ -7,10 +7,9 @@
  * no later message reveals as missing) comes back only this way. Watermarks are kept in the store, so a
  * reloaded page catches up from where the last one stopped.
  */
-import { RetryDelay } from "./backoff.js";
+import { RetryDelay, sleep } from "./backoff.js";
 
 const SYNC_LIMIT = 200;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Incoming {
   /**

@@ -6,9 +6,8 @@
  * after a refusal for now (UNAVAILABLE, RATE_LIMITED…) after a short jittered delay. Refusals a retry cannot
  * change (FORBIDDEN, NOT_FOUND, INVALID_ARGUMENT, PAYLOAD_TOO_LARGE) take the message out and fail its handle.
  */
-import { RetryDelay } from "./backoff.js";
+import { RetryDelay, sleep } from "./backoff.js";
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Sender {
   /**
