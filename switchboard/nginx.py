@@ -57,6 +57,8 @@ def site_config(site: Site) -> str:
     bind = f"        proxy_bind {site.proxy_bind};\n" if site.proxy_bind else ""
     return f"""{LOG_FORMAT}
 
+# Sticky by client address (long-polling); one refused connect takes an edge out for 5 s: a draining or dead
+# edge refuses them all, and its clients' next requests go straight to the next edge.
 upstream edges {{
     hash $remote_addr consistent;
 {servers}    keepalive 64;
