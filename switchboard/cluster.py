@@ -2,19 +2,28 @@
 loopback ports — a NATS cluster, devices and messaging replicas, several edges and nginx in front of them.
 
 The tests drive it to prove the layout (sticky polling, forwarded addresses, draining, one of each component
-killed); nothing in it is a stand-in: the services run exactly as :class:`~switchboard.deployment.Deployment`
+killed), and ``python -m switchboard.cluster`` keeps it up to try by hand (until Ctrl-C). Nothing in it is a
+stand-in: the services run exactly as :class:`~switchboard.deployment.Deployment`
 runs them, the NATS servers are ``nats-server`` routed into one JetStream cluster, nginx is Debian's with the
 configuration the deployments mount (:mod:`switchboard.nginx`).
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import dataclasses
+import os
+import tempfile
 from pathlib import Path
 
+from switchboard.cli import STOP_SIGNALS, check_mysql, migration_folders
+from switchboard.datadir import DataDir
 from switchboard.deployment import Deployment
+from switchboard.migrate import migrate
 from switchboard.nats_cluster import NatsCluster
 from switchboard.nginx import LOOPBACK_PROXY_ADDRESS, Nginx
+from switchboard.settings import CommonSettings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,3 +80,45 @@ class LoopbackCluster:
             await self.front.stop()
         await self.deployment.stop()
         await self.nats.stop()
+
+
+async def run(topology: Topology, data_dir: str | None) -> None:
+    """Migrate, start the layout on free ports, print where it is, and stop it all at a stop signal. Tokens are
+    signed with ``SWITCHBOARD_JWT_SECRET``, else with ``switchboard up``'s development secret, so
+    ``switchboard token`` mints tokens it accepts."""
+    mysql_url = os.environ.get("SWITCHBOARD_MYSQL_URL", CommonSettings.mysql_url)
+    check_mysql(mysql_url)
+    await migrate(mysql_url, migration_folders())
+    data = DataDir(data_dir)
+    secret = os.environ.get("SWITCHBOARD_JWT_SECRET") or data.jwt_secret()
+    workdir = Path(tempfile.mkdtemp(prefix="switchboard-cluster-"))
+    deployment = Deployment(mysql_url, NatsCluster(workdir / "nats", topology.nats_servers, log_dir=workdir),
+                            workdir, secret, extra_env={"SWITCHBOARD_LOG_FORMAT": "text", **cluster_env(topology)})
+    stop = asyncio.Event()
+    for sig in STOP_SIGNALS:
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    cluster = await LoopbackCluster(deployment, workdir, topology).start()
+    try:
+        edges = ", ".join(f"{edge.node_id} {edge.url}" for edge in deployment.edges)
+        where = f" --data-dir {data.root}" if data_dir else ""
+        print(f"cluster up: socket.io through nginx at {cluster.url} ({edges}); NATS {deployment.nats.url}; "
+              f"logs in {workdir}; a token: switchboard token{where} --user-id 123 --role user (Ctrl-C stops "
+              "everything)", flush=True)
+        await stop.wait()
+    finally:
+        await cluster.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m switchboard.cluster", description=run.__doc__)
+    defaults = Topology()
+    for field in dataclasses.fields(Topology):
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=int, default=getattr(defaults, field.name))
+    parser.add_argument("--data-dir", help="switchboard up's data dir, for its development JWT secret")
+    args = parser.parse_args(argv)
+    topology = Topology(**{field.name: getattr(args, field.name) for field in dataclasses.fields(Topology)})
+    asyncio.run(run(topology, args.data_dir))
+
+
+if __name__ == "__main__":
+    main()
