@@ -59,7 +59,7 @@ class NatsCluster:
                  auth: NatsAuth | None = None) -> None:
         self.auth = auth or NatsAuth.generate(ANY_PREFIX, (*SERVICE_ROLES, OPERATOR, ADMIN))
         self.route_password = secrets.token_urlsafe(24)
-        route_ports = [free_port() for _ in range(size)]
+        self.route_ports = route_ports = [free_port() for _ in range(size)]
         routes = [route_url("127.0.0.1", port, self.route_password) for port in route_ports]
         names = [f"nats-{i + 1}" for i in range(size)]
         self.nodes = [
