@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from nats.aio.client import Client
 from sanic import Sanic
 
-from protos.devices_pb2 import GetPresenceRequest
+from protos.devices_pb2 import GetPresenceRequest, GetUserRoleRequest
 from protos.devices_pb2_grpc import DeviceServiceStub
 from protos.messaging_pb2_grpc import add_MessagingServiceServicer_to_server
 from services.messaging.grpc_service import MessagingServicer
@@ -20,6 +20,7 @@ from services.messaging.receipts import Receipts
 from services.messaging.retention import Retention
 from services.messaging.retry_queue import RetryWorker
 from services.messaging.sending import Sending
+from services.messaging.sessions import RoleOf
 from services.messaging.settings import Settings, load_settings
 from services.messaging.store import Store
 from services.messaging.sweep import DeliverySweep, OnlineLookup
@@ -55,15 +56,16 @@ def create_app(settings: Settings) -> Sanic:
         receipts = Receipts(store, publisher, settings.batch_max)
         receipts.start()
         sending = Sending(writer, publisher, store)
-        servicer = MessagingServicer(store, sending, publisher, receipts, settings)
+        devices_channel = channel(settings.devices_grpc_target, security.transport)
+        devices = stub(DeviceServiceStub, devices_channel)
+        servicer = MessagingServicer(store, sending, publisher, receipts, settings, role_lookup(devices))
         grpc_server = GrpcServer(f"{settings.bind_host}:{settings.messaging_grpc_port}",
                                  [(add_MessagingServiceServicer_to_server, servicer, SERVICE_NAME)], security)
         await grpc_server.start()
         retry_worker = RetryWorker(store, publisher, settings)
         app.ctx.retry_worker = retry_worker
         retry_worker.start()
-        devices_channel = channel(settings.devices_grpc_target, security.transport)
-        sweep = DeliverySweep(store, publisher, online_lookup(stub(DeviceServiceStub, devices_channel)), settings)
+        sweep = DeliverySweep(store, publisher, online_lookup(devices), settings)
         sweep.start()
         retention = Retention(pool, db.MySQLURL.parse(settings.mysql_url).database, settings)
         retention.start()
@@ -105,6 +107,14 @@ def online_lookup(devices: DeviceServiceStub) -> OnlineLookup:
         return {u.user_id for u in reply.users if u.online}
 
     return online
+
+
+def role_lookup(devices: DeviceServiceStub) -> RoleOf:
+    """A transfer's question to the devices service: the role a user id is bound to."""
+    async def role_of(user_id: int) -> str:
+        return str((await devices.GetUserRole(GetUserRoleRequest(user_id=user_id))).role)
+
+    return role_of
 
 
 def _nats_connected(nc: Client) -> http.ReadinessCheck:

@@ -15,7 +15,7 @@ from services.messaging.mapping import message_proto, session_proto, status_chan
 from services.messaging.publisher import Publisher
 from services.messaging.receipts import DeliveredReceipt, Receipts
 from services.messaging.sending import Send, Sending
-from services.messaging.sessions import assign_agent, close_session, list_filter, transfer_session
+from services.messaging.sessions import RoleOf, assign_agent, close_session, list_filter, transfer_session
 from services.messaging.settings import Settings
 from services.messaging.store import SessionRow, StatusChangeRow, Store
 from services.messaging.writer import SYSTEM, Outgoing, Stored
@@ -46,9 +46,9 @@ def _mark_response(changes: Sequence[StatusChangeRow]) -> messaging_pb2.MarkResp
 
 class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
     def __init__(self, store: Store, sending: Sending, publisher: Publisher, receipts: Receipts,
-                 settings: Settings) -> None:
+                 settings: Settings, role_of: RoleOf) -> None:
         self._store, self._sending, self._publisher, self._receipts = store, sending, publisher, receipts
-        self._settings = settings
+        self._settings, self._role_of = settings, role_of
 
     # --- sessions ---------------------------------------------------------------------------------------------
 
@@ -70,7 +70,8 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
     async def TransferSession(self, request: messaging_pb2.TransferSessionRequest,
                               context: grpc.aio.ServicerContext) -> messaging_pb2.SessionResponse:
         session_id, actor_id, actor_role, agent_id = RPCS["TransferSession"].check(request).values()
-        before, session = await transfer_session(self._store, session_id, actor_id, actor_role, agent_id)
+        before, session = await transfer_session(self._store, session_id, actor_id, actor_role, agent_id,
+                                                 self._role_of)
         await self._agent_changed(before, session, "transferred", by=actor_id)
         return messaging_pb2.SessionResponse(session=session_proto(session))
 

@@ -1,18 +1,25 @@
 """Session rules: one customer per session, at most one agent, assigned once unless an admin takes over; the
 session's customer, its agent and admins may close it; its agent and admins may hand it to another agent.
 
-Who acts is asserted by the caller (the edge: from a verified JWT) as an id and a role. Messaging does not
-know roles of its own (the devices service binds ids to roles, and its tables are not ours): a transfer's
-target is taken as an agent on the caller's word, as ``AssignAgent``'s agent id is."""
+Who acts is asserted by the caller (the edge: from a verified JWT) as an id and a role. The role of anyone
+else is the devices service's to say (it binds ids to roles at first registration, and its tables are not ours):
+a transfer's target is asked of it, so no caller, edge or backend, can hand a session to a customer."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 
 import aiomysql
 
 from services.messaging.store import SessionRow, Store
 from switchboard.errors import Forbidden, InvalidArgument, NotFound
+
+# Whom a session may be handed to.
+STAFF_ROLES = frozenset({"agent", "admin"})
+
+# The role a user id is bound to ("" when it never registered): the devices service's GetUserRole.
+RoleOf = Callable[[int], Awaitable[str]]
 
 # The lists each role may ask for (list_sessions' ``scope``).
 SCOPES = {"user": frozenset({"mine"}), "agent": frozenset({"mine", "waiting"}),
@@ -44,11 +51,14 @@ async def assign_agent(store: Store, session_id: str, agent_id: int,
 
 
 async def transfer_session(store: Store, session_id: str, actor_id: int, actor_role: str,
-                           agent_id: int) -> tuple[SessionRow, SessionRow]:
+                           agent_id: int, role_of: RoleOf) -> tuple[SessionRow, SessionRow]:
     """Hand an open session to ``agent_id``, under its row lock (a send in flight is sequenced before or after
-    the change, never with a stale agent). Returns the session before and after; to the same agent, a no-op."""
+    the change, never with a stale agent). Returns the session before and after; to the same agent, a no-op.
+    The target's role is asked before the lock is taken: no RPC is made while a session row is locked."""
     if actor_role == "user":
         raise Forbidden("customers cannot transfer sessions")
+    if await role_of(agent_id) not in STAFF_ROLES:  # an id that never registered could never answer either
+        raise InvalidArgument(f"user {agent_id} is not an agent; a session is transferred to an agent")
     async with store.transaction() as cur:
         session = _acting_on(await store.lock_session(cur, session_id), session_id, actor_id, actor_role)
         _require_open(session)

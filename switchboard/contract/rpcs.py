@@ -118,7 +118,8 @@ RPCS: dict[str, Rpc] = {r.name: r for r in (
     Rpc(_DEVICES, "GetPresence", (IdList("user_ids", max_items=1000),), "online or not, devices, last seen",
         PUBLIC | {MESSAGING}),
     Rpc(_DEVICES, "GetUserRole", (_USER,), "the role the id was bound to at its first registration (empty: "
-        "never registered); the edge refuses a `transfer_session` to an id that is not an agent's", INTERNAL),
+        "never registered); messaging refuses a `TransferSession` to an id that is not an agent's",
+        INTERNAL | {MESSAGING}),
     Rpc(_DEVICES, "RegistryStats", (), "online users, connected sockets per edge node, active devices",
         frozenset({OPERATOR})),
 )}

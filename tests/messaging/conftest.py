@@ -1,4 +1,4 @@
-"""The messaging service alone, as two replicas, against a database of its own and the shared nats-server.
+"""The messaging service, as two replicas (with the devices service it asks for roles), against a database of its own and the shared nats-server.
 
 The database is private to these tests because every replica's retry worker drains ``message_queue`` of the
 whole database: another deployment's worker sharing it would publish our rows under its own prefix.
@@ -24,7 +24,7 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from protos import messaging_pb2
+from protos import devices_pb2, messaging_pb2
 from protos.messaging_pb2_grpc import MessagingServiceStub
 from switchboard.cli import migration_folders
 from switchboard.db import MySQLURL
@@ -125,6 +125,13 @@ class Messaging:
                 messaging_pb2.AssignAgentRequest(session_id=session.session_id, agent_id=agent))).session
         return session, customer, agent
 
+    async def agent(self) -> int:
+        """A new user id registered as an agent (the role devices binds at first registration)."""
+        agent = new_user()
+        await self.system.devices_stub().RegisterDevice(devices_pb2.RegisterDeviceRequest(
+            user_id=agent, device_id="console", role="agent"))
+        return agent
+
     async def send(self, session_id: str, sender: int, role: str = "user", text: str = "hello",
                    stub: MessagingServiceStub | None = None, **fields: Any) -> messaging_pb2.SendMessageResponse:
         return await (stub or self.stub).SendMessage(messaging_pb2.SendMessageRequest(
@@ -159,6 +166,7 @@ async def running_messaging(nats_server: NatsServer, run_dir: Path) -> AsyncIter
     """Two replicas on a database of their own (a module that needs the whole database to itself starts one)."""
     async with fresh_database() as url:
         sys_ = System(url, nats_server, run_dir, extra_env=TEST_ENV)
+        await sys_.start_service("devices")  # roles: a transfer's target must be an agent
         first = await sys_.start_service("messaging")
         second_port = free_port()
         second = await sys_.start_service("messaging", name="messaging-2", grpc_port=second_port)

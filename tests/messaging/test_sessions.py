@@ -72,7 +72,7 @@ async def test_who_may_close_the_customer_the_agent_an_admin_and_nobody_else(mes
 
 async def test_a_transfer_notifies_the_customer_and_both_agents(messaging: Messaging) -> None:
     session, customer, agent = await messaging.session()
-    target = new_user()
+    target = await messaging.agent()
     events = await messaging.subscriber()
     await events.watch(customer, agent, target)
     moved = await _transfer(messaging, session.session_id, agent, "agent", target)
@@ -87,16 +87,17 @@ async def test_a_transfer_notifies_the_customer_and_both_agents(messaging: Messa
 async def test_who_may_transfer_its_agent_or_an_admin_to_an_agent_of_an_open_session(messaging: Messaging) -> None:
     session, customer, agent = await messaging.session()
     with pytest.raises(NotFound):
-        await _transfer(messaging, session.session_id, new_user(), "agent", new_user())
+        await _transfer(messaging, session.session_id, new_user(), "agent", await messaging.agent())
     with pytest.raises(Forbidden):
-        await _transfer(messaging, session.session_id, customer, "user", new_user())
-    with pytest.raises(InvalidArgument):
-        await _transfer(messaging, session.session_id, agent, "agent", customer)
-    admin, target = new_user(), new_user()
+        await _transfer(messaging, session.session_id, customer, "user", await messaging.agent())
+    for not_an_agent in (customer, new_user()):  # a customer's id, an id that never registered
+        with pytest.raises(InvalidArgument):
+            await _transfer(messaging, session.session_id, agent, "agent", not_an_agent)
+    admin, target = new_user(), await messaging.agent()
     assert (await _transfer(messaging, session.session_id, admin, "admin", target)).agent_id == target
     await _close(messaging, session.session_id, target, "agent")
     with pytest.raises(Forbidden):
-        await _transfer(messaging, session.session_id, admin, "admin", agent)
+        await _transfer(messaging, session.session_id, admin, "admin", await messaging.agent())
 
 
 async def test_lists_by_scope_and_role_paged_by_cursor(messaging: Messaging) -> None:

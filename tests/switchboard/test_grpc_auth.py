@@ -166,9 +166,9 @@ async def test_the_operator_may_call_what_its_tools_use_only(target: Target, rpc
 
 
 @pytest.mark.parametrize("rpc", ALL)
-async def test_messaging_may_ask_for_presence_only(target: Target, rpc: str) -> None:
+async def test_messaging_may_ask_for_presence_and_roles_only(target: Target, rpc: str) -> None:
     status = await call(target.ports[_service_of(rpc)], rpc, target.tls("messaging"))
-    if rpc == "GetPresence":
+    if rpc in {"GetPresence", "GetUserRole"}:
         assert status[0] in REACHED
     else:
         assert status == (grpc.StatusCode.PERMISSION_DENIED, "FORBIDDEN")
