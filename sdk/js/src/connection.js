@@ -13,6 +13,8 @@ import { uuid } from "./uuid.js";
 /** Server → client events the client routes (`connected` and socket.io's own are handled here). */
 export const SERVER_EVENTS = ["new_message", "message_status", "session_updated", "typing", "presence", "kicked"];
 
+const IN_NODE = typeof globalThis.process?.versions?.node === "string";
+
 /** Registration refusals a new attempt cannot change. */
 const FATAL_AT_REGISTER = new Set(["FORBIDDEN", "INVALID_ARGUMENT"]);
 
@@ -209,10 +211,11 @@ export class Connection {
     if (stopped()) return false;
     const socket = this._o.io(this.url, {
       // tryAllTransports: a proxy that refuses the websocket upgrade gets long-polling instead of nothing.
-      // autoUnref (Node only): a closed client's last long-poll must not hold the process for a ping interval;
-      // while the client is active, its own timers (heartbeat, backoff) keep Node running.
-      reconnection: false, forceNew: true, transports: this._o.transports, tryAllTransports: true, autoUnref: true,
-      auth: { token }, timeout: this._o.connectTimeout,
+      // autoUnref: in Node, a closed client's last long-poll must not hold the process for a ping interval (while
+      // the client is active its own timers keep Node running). Never in a browser: engine.io calls `unref()` on
+      // its timers, which browsers' numeric timer ids do not have.
+      reconnection: false, forceNew: true, transports: this._o.transports, tryAllTransports: true,
+      autoUnref: IN_NODE, auth: { token }, timeout: this._o.connectTimeout,
     });
     this._socket = socket;
     const dropped = new Promise((resolve) => socket.on("disconnect", resolve));
