@@ -5,8 +5,9 @@ token port (server-authenticated TLS, for outside backends that cannot do mutual
 sends (``authorization: Bearer <token>``). The built-in callers are ``edge`` (every RPC but
 ``ClearPushToken`` and ``RegistryStats``), ``messaging`` (``GetPresence``, for its delivery sweep, and
 ``GetUserRole``, for a transfer's target), ``notifications`` (``ListDevices``, ``ClearPushToken``) and
-``operator`` (the operator tools: sessions, history, devices, kicks, system messages, ``RegistryStats``); outside backends come from the callers file, each with the
-public methods it may call. Which RPC is internal is declared once, in :mod:`switchboard.contract.rpcs`.
+``operator`` (the operator tools: sessions, history, devices, kicks, system messages, ``RegistryStats``);
+outside backends come from the callers file, each with the public methods it may call. Which RPC is internal
+is declared once, in :mod:`switchboard.contract.rpcs`.
 
 The callers file (JSON, ``SWITCHBOARD_GRPC_CALLERS_FILE``) maps a backend's name to its methods and, for token
 callers, the SHA-256 (hex) of its token, so the file itself holds no credential::

@@ -1,4 +1,5 @@
-"""The messaging service, as two replicas (with the devices service it asks for roles), against a database of its own and the shared nats-server.
+"""The messaging service, as two replicas (with the devices service it asks for roles), against a database of
+its own and the shared nats-server.
 
 The database is private to these tests because every replica's retry worker drains ``message_queue`` of the
 whole database: another deployment's worker sharing it would publish our rows under its own prefix.
