@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from protos import messaging_pb2
+from protos import devices_pb2, messaging_pb2
 from services.connection.edge import check_claimed_user
 from services.connection.registry import Socket
 from switchboard import events
@@ -109,13 +109,28 @@ class ConversationEvents:
         return {"success": True, "messages": [events.new_message(m) for m in page.messages],
                 "has_more": page.has_more}
 
+    async def on_session_presence(self, sock: Socket, args: dict[str, Any]) -> Reply:
+        """Whether the session's other participant is online now. ``presence`` pushes tell only changes, so a
+        page that loads (or reloads) asks here once, then follows the pushes."""
+        identity, session_id = _identity(sock), args["session_id"]
+        others = await self._others_in(identity, session_id)
+        found = (await self.edge.devices.GetPresence(devices_pb2.GetPresenceRequest(user_ids=others))).users \
+            if others else ()
+        return {"success": True, "session_id": session_id,
+                "participants": [{"user_id": u.user_id, "online": u.online, "last_seen": u.last_seen}
+                                 for u in found]}
+
     async def on_typing(self, sock: Socket, args: dict[str, Any]) -> Reply:
         identity, session_id = _identity(sock), args["session_id"]
+        others = await self._others_in(identity, session_id)
+        self.edge.typing.note(sock, session_id, args["is_typing"], tuple(others))
+        return {"success": True}
+
+    async def _others_in(self, identity: Identity, session_id: str) -> list[int]:
+        """The other participants of a session the caller sits in (by seat, not by number: a customer whose id
+        equals the agent's is not the agent); anyone else is told it does not exist."""
         session = (await self.edge.messaging.GetSession(
             messaging_pb2.GetSessionRequest(session_id=session_id))).session
-        participants = {session.user_id, session.agent_id} - {0}
-        # by seat, not by number: a customer whose id equals the agent's is not the agent
         if identity.user_id != (session.user_id if seat(identity) == "user" else session.agent_id):
-            raise NotFound(f"session {session_id} not found")  # not yours = does not exist
-        self.edge.typing.note(sock, session_id, args["is_typing"], tuple(participants - {identity.user_id}))
-        return {"success": True}
+            raise NotFound(f"session {session_id} not found")
+        return sorted({session.user_id, session.agent_id} - {0, identity.user_id})

@@ -119,6 +119,9 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
           rate="receipt"),
     Event("sync", "a page of a session's history after a sequence number", "{success, messages, has_more}",
           _one(s.SESSION_ID, s.AFTER_SEQUENCE, s.SYNC_LIMIT), rate="read", bulky=True),
+    Event("session_presence", "whether the session's other participant is online now (a page that loads asks "
+          "once, then follows `presence`)", "{success, session_id, participants: [{user_id, online, last_seen}]}",
+          _one(s.SESSION_ID), rate="read"),
     Event("typing", "tell the session's other participants (coalesced)", "{success}",
           _one(s.SESSION_ID, s.IS_TYPING), rate="typing"),
     Event("list_devices", "the caller's own devices", "{success, devices}", _one(), rate="read", bulky=True),

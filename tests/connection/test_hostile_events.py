@@ -24,6 +24,7 @@ VALID = {
     "message_delivered": lambda u: {"message_id": u.message_id},
     "message_read": lambda u: {"message_id": u.message_id},
     "sync": lambda u: {"session_id": u.session_id},
+    "session_presence": lambda u: {"session_id": u.session_id},
     "typing": lambda u: {"session_id": u.session_id, "is_typing": True},
     "list_devices": lambda u: {},
     "kick_device": lambda u: {"device_id": "not-a-device-of-mine"},
@@ -172,6 +173,9 @@ EXPECTED: dict[str, dict[str, str]] = {
                      "other_agent": "NOT_FOUND", "customer": "ok", "agent": "NOT_FOUND", "admin": "ok"},
     "sync": {"anonymous": "NOT_REGISTERED", "expired": "UNAUTHENTICATED", "other_customer": "NOT_FOUND",
              "other_agent": "NOT_FOUND", "customer": "ok", "agent": "NOT_FOUND", "admin": "ok"},
+    "session_presence": {"anonymous": "NOT_REGISTERED", "expired": "UNAUTHENTICATED",
+                         "other_customer": "NOT_FOUND", "other_agent": "NOT_FOUND", "customer": "ok",
+                         "agent": "NOT_FOUND", "admin": "ok"},
     "typing": {"anonymous": "NOT_REGISTERED", "expired": "UNAUTHENTICATED", "other_customer": "NOT_FOUND",
                "other_agent": "NOT_FOUND", "customer": "ok", "agent": "NOT_FOUND", "admin": "ok"},
     "list_devices": {"anonymous": "NOT_REGISTERED", "expired": "UNAUTHENTICATED", "other_customer": "ok",
@@ -225,7 +229,8 @@ async def test_the_authorization_matrix(system, connect: Connect) -> None:
 async def test_outsiders_get_the_same_answer_for_theirs_and_for_nothing(system, connect: Connect, actor: str) -> None:
     actors = await _actors(system, connect)
     user = actors[actor]
-    for name in ("send_message", "sync", "typing", "message_read", "message_delivered", "close_session",
+    for name in ("send_message", "sync", "session_presence", "typing", "message_read", "message_delivered",
+                 "close_session",
                  *(("transfer_session",) if actor == "other_agent" else ())):
         theirs = await user.call(name, VALID[name](user))
         user.session_id, user.message_id, saved = "no-such-session", 2**62, (user.session_id, user.message_id)

@@ -44,6 +44,31 @@ async def test_the_customer_hears_the_agent_go_offline_and_come_back(connect: Co
     assert seen(customer, agent) == [False, True, False]
 
 
+async def test_a_page_that_loads_asks_who_is_online_now(connect: Connect) -> None:
+    """``presence`` pushes tell changes only; ``session_presence`` tells the state a page starts from."""
+    customer = await connect("user", node=0)
+    agent = await connect("agent", node=1)
+    session_id = await open_conversation(customer, agent)
+
+    async def agent_state() -> dict[str, Any]:
+        reply = await customer.call("session_presence", {"session_id": session_id})
+        assert reply["success"] and reply["session_id"] == session_id, reply
+        [state] = reply["participants"]
+        assert state["user_id"] == agent.user_id
+        return state
+
+    assert (await agent_state())["online"] is True
+    [seen_by_agent] = (await agent.call("session_presence", {"session_id": session_id}))["participants"]
+    assert seen_by_agent["user_id"] == customer.user_id and seen_by_agent["online"] is True
+    await agent.close()
+    await customer.wait_for("presence")
+    offline = await agent_state()
+    assert offline["online"] is False and offline["last_seen"].endswith("Z")
+    outsider = await connect("user", node=1)
+    refused = await outsider.call("session_presence", {"session_id": session_id})
+    assert refused["error"]["code"] == "NOT_FOUND"  # not yours = does not exist
+
+
 async def test_the_customer_hears_the_agent_go_offline_when_the_agents_edge_is_killed(make_system) -> None:
     system = await make_system(edges=2, env=FAST_CLEANUP)
     customer = await SocketUser(system.edges[0].url, 911, system.token(911)).join()
