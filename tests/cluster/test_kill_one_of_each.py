@@ -79,7 +79,8 @@ async def stream_leader(cluster: LoopbackCluster) -> str:
 
 
 async def test_conversations_survive_one_nats_server_one_messaging_replica_and_one_edge_killed(
-        cluster: LoopbackCluster, tmp_path: Path) -> None:
+        own_cluster: LoopbackCluster, tmp_path: Path) -> None:
+    cluster = own_cluster
     mode = current_mode()
     traffic = FrontDoorTraffic(cluster, mode.plan, tmp_path)
     try:
