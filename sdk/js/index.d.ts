@@ -218,6 +218,13 @@ export interface PresenceEvent {
   session_id: string;
 }
 
+export interface ParticipantPresence {
+  user_id: number;
+  online: boolean;
+  /** ISO 8601 of the last heartbeat ("" if never seen). */
+  last_seen: string;
+}
+
 export interface KickedEvent {
   device_id: string;
   reason: string;
@@ -321,6 +328,8 @@ export class SwitchboardClient {
   listSessions(options?: ListSessionsOptions): Promise<SessionPage>;
   transferSession(sessionId: string, agentId: Id): Promise<Session>;
   closeSession(sessionId: string): Promise<Session>;
+  /** Whether the session's other participants are online now; `presence` events then tell the changes. */
+  sessionPresence(sessionId: string): Promise<ParticipantPresence[]>;
   /** A page of history after a sequence (raw: does not touch dedup or order state). */
   sync(sessionId: string, afterSequence?: number, limit?: number): Promise<SyncPage>;
   /** Start tracking a session from a sequence (e.g. after showing its history): later messages come in order. */

@@ -92,6 +92,10 @@ class WidgetPage(ChatPage):
             return page.sessions[0].session_id;
         }""")
 
+    async def expect_agent_online(self, online: bool) -> None:
+        await expect(self.page.locator(".presence")).to_have_attribute("data-online", str(online).lower(),
+                                                                      timeout=TIMEOUT_MS)
+
     async def expect_connected(self) -> None:
         await expect(self.banner()).to_be_hidden(timeout=TIMEOUT_MS)
         await self.page.wait_for_function("async () => (await window.switchboard).status === 'connected'",

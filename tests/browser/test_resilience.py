@@ -45,8 +45,9 @@ async def test_a_reload_restores_history_and_sends_what_was_unsent_exactly_once(
     await chat.expect_texts(["Before the tunnel", "Noted", "Sent in the tunnel"])
     await chat.expect_tick("Sent in the tunnel", "read")  # the agent's pane is open and visible
     await pane.expect_texts(["Before the tunnel", "Noted", "Sent in the tunnel"])
-    await customer.reload()  # and a plain reload shows the same history, once
+    await customer.reload()  # and a plain reload shows the same history, once, and that the agent is there
     await customer.conversation().expect_texts(["Before the tunnel", "Noted", "Sent in the tunnel"])
+    await customer.expect_agent_online(True)  # asked as the page loads: no presence change came since
     assert await _stored(web_system, session_id, "Sent in the tunnel") == 1
     assert not customer.errors, customer.errors
 

@@ -108,6 +108,13 @@ export async function mountWidget(root, options) {
     }
   });
 
+  // presence events tell changes only: where the agent stands now is asked once, as the chat starts.
+  function showAgentPresence(sessionId) {
+    client.sessionPresence(sessionId).then(([agent]) => {
+      if (agent && session?.session_id === sessionId && presence.dataset.online === undefined) setPresence(agent.online);
+    }, () => {});
+  }
+
   function setPresence(online) {
     presence.textContent = online === null ? "" : online ? t("agentOnline") : t("agentOffline");
     if (online === null) delete presence.dataset.online;
@@ -125,6 +132,7 @@ export async function mountWidget(root, options) {
     });
     chat.replaceChildren(view.root);
     if (!session.agent_id) view.note(t("waitingForAgent"));
+    else showAgentPresence(session.session_id);
     await loadHistory(client, session.session_id, view, showPeerMessage);
     for (const outgoing of await client.pendingMessages()) {
       if (outgoing.session_id === session.session_id) view.addPending(outgoing);

@@ -191,6 +191,10 @@ export class SwitchboardClient extends Emitter {
     return (await this.request("close_session", { session_id: sessionId })).session;
   }
 
+  async sessionPresence(sessionId) {
+    return (await this.request("session_presence", { session_id: sessionId })).participants;
+  }
+
   async sync(sessionId, afterSequence = 0, limit = 50) {
     const reply = await this.request("sync", { session_id: sessionId, after_sequence: afterSequence, limit });
     return { messages: reply.messages, has_more: reply.has_more };

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   await client.joinSession(session.session_id);
   await client.transferSession(session.session_id, 456);
   await client.closeSession(session.session_id);
+  for (const peer of await client.sessionPresence(session.session_id)) console.log(peer.user_id, peer.online);
   const history = await client.sync(session.session_id, 0, 200);
   console.log(history.has_more, history.messages.length);
   const pending = await client.pendingMessages();
