@@ -65,6 +65,18 @@ async def create_pool(url: str, size: int = 10, multi_statements: bool = False) 
         **target.connect_kwargs())
 
 
+async def query_once(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """One statement on a connection of its own, closed after: for the operator tools and the tests, which read
+    a handful of rows (a pool would only idle)."""
+    conn = await aiomysql.connect(**MySQLURL.parse(url).connect_kwargs())
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(sql, args or None)
+            return list(await cur.fetchall())
+    finally:
+        conn.close()
+
+
 def placeholders(count: int, width: int = 1) -> str:
     """``%s, %s, …`` for an IN list (``width`` > 1: ``(%s, %s), …`` for row values)."""
     group = "%s" if width == 1 else "(" + ", ".join(["%s"] * width) + ")"

@@ -16,13 +16,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-import aiomysql
 import grpc
 
 from protos import devices_pb2_grpc, messaging_pb2_grpc
 from switchboard import certs
 from switchboard.auth import Role, issue_token
-from switchboard.db import MySQLURL
+from switchboard.db import query_once
 from switchboard.grpc import Transport, channel, stub
 from switchboard.nats_auth import ROLE_OF_SERVICE
 from switchboard.nats_cluster import NatsCluster
@@ -169,13 +168,7 @@ class Deployment:
 
     async def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         """Read the database directly, to check what the services stored."""
-        conn = await aiomysql.connect(**MySQLURL.parse(self.mysql_url).connect_kwargs())
-        try:
-            async with conn.cursor() as cur:
-                await cur.execute(sql, args or None)
-                return list(await cur.fetchall())
-        finally:
-            conn.close()
+        return await query_once(self.mysql_url, sql, *args)
 
     async def stop(self) -> None:
         for ch in self._channels:

@@ -9,13 +9,12 @@ import dataclasses
 from typing import Any
 
 import aiohttp
-import aiomysql
 from nats.aio.client import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from protos import devices_pb2_grpc, messaging_pb2_grpc
 from switchboard import nats as sb_nats
-from switchboard.db import MySQLURL
+from switchboard.db import query_once
 from switchboard.grpc import Transport, channel, stub
 from switchboard.ops.settings import Settings
 
@@ -52,13 +51,7 @@ class Sources:
     async def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         """One read on its own connection: the tools run a handful of statements, a pool would idle."""
         async with asyncio.timeout(self.settings.ops_timeout_seconds):
-            conn = await aiomysql.connect(**MySQLURL.parse(self.settings.mysql_url).connect_kwargs())
-        try:
-            async with conn.cursor() as cur:
-                await cur.execute(sql, args or None)
-                return list(await cur.fetchall())
-        finally:
-            conn.close()
+            return await query_once(self.settings.mysql_url, sql, *args)
 
     # ---- NATS ----------------------------------------------------------------------------------------------
     async def stream_info(self, stream: str) -> Any:
