@@ -25,14 +25,14 @@ from switchboard.nats_auth import ROLE_OF_SERVICE
 from switchboard.ops.commands import add_commands as add_operator_commands
 from switchboard.runner import ChildError, NatsServer, ServiceProcess, first_exit, stop_all
 
-SERVICES = ("devices", "messaging", "connection")
+SERVICES = ("devices", "messaging", "notifications", "connection")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def migration_folders() -> dict[str, Path]:
     """Each service owns the migrations of its own tables."""
     root = Path(__file__).resolve().parent.parent / "services"
-    return {name: root / name / "migrations" for name in ("devices", "messaging")}
+    return {name: root / name / "migrations" for name in ("devices", "messaging", "notifications")}
 
 
 def _mysql_help(url: str, error: Exception) -> str:
@@ -125,7 +125,7 @@ async def _up(args: argparse.Namespace) -> None:
             env["SWITCHBOARD_NATS_URL"] = nats[0].url
             print(f"nats: bundled nats-server with JetStream at {nats[0].url} (services log in with credentials "
                   f"from {data.root}), data in {data.nats_store}")
-        for service, http_port in (("devices", 8102), ("messaging", 8101)):
+        for service, http_port in (("devices", 8102), ("messaging", 8101), ("notifications", 8103)):
             backends.append(ServiceProcess(
                 service, int(env.get(f"SWITCHBOARD_{service.upper()}_HTTP_PORT", http_port)),
                 {**env, **_nats_login(nats, service), **certs.service_env(pki, service)}))

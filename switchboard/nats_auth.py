@@ -9,6 +9,9 @@ each role gets the subjects its service actually uses, nothing more:
 - ``messaging``: publishes messages (``.msg``, through JetStream) and events (``.evt``), creates/updates its
   inbox stream through the JetStream API, reads PubAcks on its ``_INBOX``; subscribes to presence.
 - ``devices``: publishes presence transitions and kicks (``.evt``); subscribes to nothing.
+- ``notifications``: reads the inbox stream through its one durable consumer (:data:`NOTIFICATIONS_CONSUMER`):
+  may look it up, create it, pull from it and acknowledge its messages, and nothing else of JetStream's API
+  (no stream changes, no other consumer); publishes nothing on users' subjects; subscribes to replies only.
 - ``operator`` (the operator tools, ``switchboard status``): reads the inbox stream's state
   (``STREAM.INFO``) and nothing else: it can neither publish on a subject nor read a message.
 - ``admin`` (tests): everything. It is generated only when asked for.
@@ -31,8 +34,10 @@ from pathlib import Path
 from switchboard.certs import TlsFiles
 from switchboard.nats import Subjects
 
-SERVICE_ROLES = ("edge", "messaging", "devices")
-ROLE_OF_SERVICE = {"connection": "edge", "messaging": "messaging", "devices": "devices"}
+SERVICE_ROLES = ("edge", "messaging", "devices", "notifications")
+ROLE_OF_SERVICE = {"connection": "edge", "messaging": "messaging", "devices": "devices",
+                   "notifications": "notifications"}
+NOTIFICATIONS_CONSUMER = "notifications"  # the notifications service's durable consumer on the inbox stream
 ADMIN = "admin"
 OPERATOR = "operator"
 ANY_PREFIX = "*"
@@ -59,6 +64,14 @@ def permissions(role: str, prefix: str) -> Permissions | None:
         )
     if role == "devices":
         return Permissions(publish=(f"{prefix}.presence.*", f"{user}.evt"), subscribe=())
+    if role == "notifications":
+        consumer = ANY_PREFIX if prefix == ANY_PREFIX else NOTIFICATIONS_CONSUMER
+        return Permissions(
+            publish=(f"$JS.API.CONSUMER.INFO.{stream}.{consumer}", f"$JS.API.CONSUMER.CREATE.{stream}.{consumer}",
+                     f"$JS.API.CONSUMER.CREATE.{stream}.{consumer}.>",
+                     f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{consumer}", f"$JS.ACK.{stream}.{consumer}.>"),
+            subscribe=("_INBOX.>",),  # the API's replies and the pulled messages
+        )
     if role == OPERATOR:
         return Permissions(publish=(f"$JS.API.STREAM.INFO.{stream}",), subscribe=("_INBOX.>",))
     if role == ADMIN:
@@ -117,10 +130,10 @@ class NatsAuth:
     @classmethod
     def load_or_generate(cls, path: Path, prefix: str) -> NatsAuth:
         """The credentials kept in ``path`` (a data dir's), made once: the services and the server agree
-        across restarts of ``switchboard up``. Generated again if the prefix changed."""
+        across restarts of ``switchboard up``. Generated again if the prefix changed or a role was added."""
         if path.exists():
             saved = json.loads(path.read_text())
-            if saved.get("prefix") == prefix:
+            if saved.get("prefix") == prefix and set(SERVICE_ROLES) <= saved["passwords"].keys():
                 return cls(prefix, saved["passwords"])
         auth = cls.generate(prefix)
         write_private(path, json.dumps({"prefix": prefix, "passwords": dict(auth.passwords)}))

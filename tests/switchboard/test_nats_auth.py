@@ -59,8 +59,13 @@ REFUSED = {
                   ["acme.user.1.>", "other.presence.*"]),
     "devices": (["acme.user.1.msg", "acme.user.1.typing", "other.presence.1", "$JS.API.STREAM.CREATE.ACME_INBOX"],
                 ["acme.presence.*", "acme.user.1.>"]),
+    "notifications": (["acme.user.1.msg", "acme.user.1.evt", "$JS.API.STREAM.DELETE.ACME_INBOX",
+                       "$JS.API.CONSUMER.DELETE.ACME_INBOX.notifications", "$JS.API.CONSUMER.CREATE.ACME_INBOX.other",
+                       "$JS.API.CONSUMER.MSG.NEXT.OTHER_INBOX.notifications"],
+                      ["acme.user.1.>", "acme.presence.*"]),
 }
-ALLOWED = {"edge": "acme.user.1.typing", "messaging": "acme.user.1.evt", "devices": "acme.presence.1"}
+ALLOWED = {"edge": "acme.user.1.typing", "messaging": "acme.user.1.evt", "devices": "acme.presence.1",
+           "notifications": "$JS.ACK.ACME_INBOX.notifications.1.1.1.1.1.0.0"}
 
 
 @pytest.mark.parametrize("role", SERVICE_ROLES)

@@ -30,11 +30,11 @@ from tests.support.users import SocketUser
 
 MYSQL_SERVER = "mysql://root@127.0.0.1:3306"
 JWT_SECRET = "supervision-secret-that-is-long-enough"
-UP_READY_SECONDS = 90  # four processes start one after the other on a shared 2-core machine
+UP_READY_SECONDS = 90  # five processes start one after the other on a shared 2-core machine
 STOP_SECONDS = 10  # the spec's bound for SIGTERM, clients connected
 
 
-PORTS = ("EDGE", "EDGE_ADMIN", "MESSAGING_GRPC", "MESSAGING_HTTP", "DEVICES_GRPC", "DEVICES_HTTP")
+PORTS = ("EDGE", "EDGE_ADMIN", "MESSAGING_GRPC", "MESSAGING_HTTP", "DEVICES_GRPC", "DEVICES_HTTP", "NOTIFICATIONS_HTTP")
 
 
 def _ports() -> dict[str, str]:
@@ -131,7 +131,7 @@ class Up:
             assert time.monotonic() < deadline, f"up not up after {UP_READY_SECONDS}s:\n{self.output()[-3000:]}"
             time.sleep(0.1)
         self.children = children(self.proc.pid)
-        assert len(self.children) == 4, self.children  # nats, devices, messaging, edge
+        assert len(self.children) == 5, self.children  # nats, devices, messaging, notifications, edge
         return self.children
 
     def kill_all(self) -> None:

@@ -1,0 +1,28 @@
+"""The devices service, as the notifications service sees it: a user's devices (push token, provider, live
+sockets) in one call, and forgetting a token a provider refused (``ClearPushToken``, open to this service's
+certificate alone)."""
+
+from __future__ import annotations
+
+from protos import devices_pb2
+from protos.devices_pb2_grpc import DeviceServiceStub
+
+
+class DeviceDirectory:
+    def __init__(self, stub: DeviceServiceStub) -> None:
+        self._stub = stub
+
+    async def devices(self, user_id: int) -> list[devices_pb2.Device]:
+        reply = await self._stub.ListDevices(devices_pb2.ListDevicesRequest(user_id=user_id))
+        return list(reply.devices)
+
+    async def clear_token(self, user_id: int, device_id: str, token: str) -> bool:
+        reply = await self._stub.ClearPushToken(devices_pb2.ClearPushTokenRequest(
+            user_id=user_id, device_id=device_id, push_token=token))
+        return bool(reply.cleared)
+
+
+def pushable(device: devices_pb2.Device, providers: frozenset[str]) -> bool:
+    """A device worth a push: active, with a token of a provider this deployment has configured, and no live
+    socket (a device with one gets the message over it)."""
+    return device.is_active and bool(device.push_token) and device.push_provider in providers and not device.online

@@ -1,0 +1,110 @@
+"""Learning of every stored message: a JetStream durable pull consumer on messaging's inbox stream.
+
+Messaging publishes each stored message once per recipient to ``{prefix}.user.<id>.msg`` in the stream
+``{PREFIX}_INBOX`` (limits retention, kept for the offline retention age). A durable consumer on it fits: it
+needs nothing from messaging, survives a restart of this service (the server keeps its position), and a message
+is acknowledged only after the push decision is committed to MySQL, so a SIGKILL between the two redelivers it
+(and :meth:`PushStore.schedule` ignores what it already knows). A consumer never changes a limits stream's
+retention, so messaging's own use of the stream is untouched. Created with ``DeliverPolicy.NEW``: a new
+deployment does not wake every phone for a week of history.
+
+The push decision here is only *which devices*: those with a push token of a configured provider and no live
+socket (:func:`devices.pushable`). Whether the push still goes out is decided when it is due (sender.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import nats.errors
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
+
+from services.notifications import metrics
+from services.notifications.devices import DeviceDirectory, pushable
+from services.notifications.settings import Settings
+from services.notifications.store import NewMessage, PushStore
+from switchboard.nats import Subjects, decode
+from switchboard.nats_auth import NOTIFICATIONS_CONSUMER
+from switchboard.workers import Worker
+
+log = logging.getLogger(__name__)
+
+ACK_WAIT_SECONDS = 30.0
+FETCH_WAIT_SECONDS = 1.0
+RESUBSCRIBE_SECONDS = 1.0
+REDELIVER_DELAY_SECONDS = 1.0
+
+
+def _stored_at(timestamp: str) -> datetime:
+    """The message's ISO 8601 instant, as the naive UTC value MySQL stores."""
+    return datetime.fromisoformat(timestamp).astimezone(UTC).replace(tzinfo=None)
+
+
+class Intake(Worker):
+    name = "notifications-intake"
+
+    def __init__(self, nc: Client, subjects: Subjects, store: PushStore, directory: DeviceDirectory,
+                 providers: frozenset[str], settings: Settings) -> None:
+        self._js: JetStreamContext = nc.jetstream()
+        self._subjects, self._store, self._directory = subjects, store, directory
+        self._providers, self._settings = providers, settings
+        self.bound = False  # the consumer exists and is read (readiness)
+
+    async def run(self) -> None:
+        sub = await self._subscribe()
+        self.bound = True
+        while True:
+            try:
+                batch = await sub.fetch(self._settings.push_batch, timeout=FETCH_WAIT_SECONDS)
+            except nats.errors.TimeoutError:
+                continue
+            except Exception as exc:  # NATS reconnecting: nats-py restores the subscription
+                log.warning("fetch from the inbox stream failed", extra={"error": repr(exc)})
+                await asyncio.sleep(RESUBSCRIBE_SECONDS)
+                continue
+            try:
+                await self.handle(batch)
+            except Exception:
+                log.exception("push decision failed; the messages will be redelivered")
+                for msg in batch:
+                    await msg.nak(delay=REDELIVER_DELAY_SECONDS)
+                continue
+            for msg in batch:
+                await msg.ack()
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        """Bind the durable consumer, creating it on first start; until messaging has made its stream, retry."""
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW, ack_policy=AckPolicy.EXPLICIT,
+                                ack_wait=ACK_WAIT_SECONDS, max_ack_pending=10 * self._settings.push_batch)
+        while True:
+            try:
+                return await self._js.pull_subscribe(
+                    self._subjects.inbox_subjects, durable=NOTIFICATIONS_CONSUMER,
+                    stream=self._subjects.inbox_stream, config=config)
+            except Exception as exc:
+                log.warning("cannot bind the inbox consumer yet", extra={"error": repr(exc)})
+                await asyncio.sleep(RESUBSCRIBE_SECONDS)
+
+    async def handle(self, batch: list[Msg]) -> None:
+        """Schedule a push for each offline device of each recipient; one devices call per recipient, one
+        statement for the batch. Raises (nothing acknowledged) when devices or MySQL cannot answer."""
+        if not self._providers:  # no provider configured: nothing will ever be sent, so nothing is recorded
+            return
+        by_user: dict[int, list[dict]] = defaultdict(list)
+        for msg in batch:
+            event = decode(msg.data)
+            user_id = Subjects.user_of(msg.subject)
+            if event.get("event") == "new_message" and event["data"].get("from_user_id") != user_id:
+                by_user[user_id].append(event["data"])
+        items: list[NewMessage] = []
+        for user_id, messages in by_user.items():
+            devices = [d for d in await self._directory.devices(user_id) if pushable(d, self._providers)]
+            metrics.MESSAGES.labels("scheduled" if devices else "no_offline_device").inc(len(messages))
+            items += [NewMessage(user_id, d.device_id, m["session_id"], m["id"], _stored_at(m["timestamp"]))
+                      for m in messages for d in devices]
+        await self._store.schedule(items, self._settings.push_grace_seconds, self._settings.push_collapse_seconds)

@@ -1,0 +1,47 @@
+"""Settings of the notifications service: its port, the push policy (grace, collapse window, preview) and the
+bounds that keep a slow provider from piling work up. The providers' own credentials live with each provider
+(``services/notifications/providers``); a provider without them is off."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from switchboard.settings import CommonSettings, load
+
+PREVIEWS = ("full", "private")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings(CommonSettings):
+    notifications_http_port: int = 8103
+    # How long a message may stay unseen before a device without a live socket is woken. 5 s: an app that is
+    # reconnecting (a phone unlocked, a tab restored) registers and gets the backlog by itself within that, and a
+    # user reading on another device marks the message read by then; longer and the phone buzzes after the
+    # conversation has moved on.
+    push_grace_seconds: float = 5.0
+    # At most one notification per device and session per window: a burst becomes one, updated to the latest.
+    push_collapse_seconds: float = 30.0
+    # full: the sender and the text on the lock screen; private: push_title and "New message" only.
+    push_preview: str = "full"
+    push_title: str = "New message"
+    push_body_max_chars: int = 200
+    # A sent notification whose message is read on another device within this long is withdrawn (silent push).
+    push_withdraw_horizon_seconds: float = 3600.0
+    # Provider calls: a deadline each, at most this many in flight per provider, then retries with backoff.
+    push_provider_timeout_seconds: float = 10.0
+    push_provider_concurrency: int = 16
+    push_retry_base_seconds: float = 2.0
+    push_retry_max_seconds: float = 300.0
+    push_max_attempts: int = 8
+    # A push claimed by a process that died is claimed again after this lease (see store.py: 'sending').
+    push_lease_seconds: float = 30.0
+    push_poll_seconds: float = 0.2
+    push_batch: int = 100
+
+    def __post_init__(self) -> None:
+        if self.push_preview not in PREVIEWS:
+            raise ValueError(f"SWITCHBOARD_PUSH_PREVIEW must be one of {', '.join(PREVIEWS)}")
+
+
+def load_settings() -> Settings:
+    return load(Settings)
