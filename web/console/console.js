@@ -3,22 +3,15 @@
 // ("agent" or "admin"). A pane's messages count as read once the agent works in that pane (focus or click)
 // while the page is visible; until then they count as unread, on the pane and in the tab title.
 
-import { SwitchboardClient } from "@switchboard/client";
-
 import { ConversationView } from "/shared/conversation.js";
-import { pickLanguage, translatePage, translator } from "/shared/i18n.js";
-import { element, loadHistory, storedDeviceId, TitleCounter } from "/shared/page.js";
-import { resolveTokenProvider } from "/shared/token.js";
+import { element, loadHistory, mountLayout, pageClient, TitleCounter } from "/shared/page.js";
 
 // The queue has no push of its own (a customer opening a session tells no agent): it is listed again this often.
 const QUEUE_REFRESH_MS = 2000;
 
 export async function mountConsole(root, options) {
-  const lang = pickLanguage(options.lang);
-  const t = translator(lang);
+  const t = mountLayout(root, options, layout);
   const userId = Number(options.userId);
-  root.replaceChildren(layout());
-  translatePage(document, t, lang);
   const banner = root.querySelector(".banner");
   const queue = root.querySelector(".queue ul");
   const emptyQueue = root.querySelector(".queue .empty");
@@ -27,13 +20,7 @@ export async function mountConsole(root, options) {
   const announcer = root.querySelector(".announcer");
   const title = new TitleCounter(document, t("consoleTitle"));
 
-  const client = new SwitchboardClient({
-    urls: options.urls,
-    userId,
-    tokenProvider: resolveTokenProvider(options, options.role ?? "agent"),
-    deviceId: options.deviceId ?? storedDeviceId(userId),
-    deviceInfo: { device_name: "Agent console", device_type: "web", browser: navigator.userAgent.slice(0, 64) },
-  });
+  const client = pageClient(options, options.role ?? "agent", "Agent console");
   const open = new Map(); // session id → Pane
   let active = null;
   let hasConnected = false;

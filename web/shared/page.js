@@ -1,5 +1,11 @@
-// Small helpers both pages use: DOM building, the device id kept per user, the unread count in the tab title,
-// the standalone pages' options from the URL, and a session's history.
+// Small helpers both pages use: the layout in the chosen language, the SDK client (this browser as one device
+// of the user), DOM building, the unread count in the tab title, the standalone pages' options from the URL,
+// and a session's history.
+
+import { SwitchboardClient } from "@switchboard/client";
+
+import { pickLanguage, translatePage, translator } from "/shared/i18n.js";
+import { resolveTokenProvider } from "/shared/token.js";
 
 export function element(tag, attributes = {}, text) {
   const el = document.createElement(tag);
@@ -83,4 +89,26 @@ export async function loadHistory(client, sessionId, view, onShown) {
     if (!page.has_more || page.messages.length === 0) break;
   }
   client.trackSession(sessionId, after);
+}
+
+// What every page does first: its layout in the chosen language (the page's option, else the browser's).
+export function mountLayout(root, options, layout) {
+  const lang = pickLanguage(options.lang);
+  const t = translator(lang);
+  root.replaceChildren(layout());
+  translatePage(document, t, lang);
+  return t;
+}
+
+// The SDK client a page talks through: the edges it was given, tokens from the page's provider, and this
+// browser as one device of the user (its id kept in localStorage, so a reload is the same device).
+export function pageClient(options, role, deviceName) {
+  const userId = Number(options.userId);
+  return new SwitchboardClient({
+    urls: options.urls,
+    userId,
+    tokenProvider: resolveTokenProvider(options, role),
+    deviceId: options.deviceId ?? storedDeviceId(userId),
+    deviceInfo: { device_name: deviceName, device_type: "web", browser: navigator.userAgent.slice(0, 64) },
+  });
 }

@@ -9,34 +9,21 @@
 // Options: urls (one edge URL or several), userId, tokenProvider (see /shared/token.js), lang ("en" | "zh";
 // default: the browser's), deviceId (default: one kept in localStorage per user).
 
-import { SwitchboardClient } from "@switchboard/client";
-
 import { ConversationView } from "/shared/conversation.js";
-import { pickLanguage, translatePage, translator } from "/shared/i18n.js";
-import { resolveTokenProvider } from "/shared/token.js";
-import { element, loadHistory, storedDeviceId, TitleCounter } from "/shared/page.js";
+import { element, loadHistory, mountLayout, pageClient, TitleCounter } from "/shared/page.js";
 
 const STARTED_KEY = "switchboard-widget-started";
 
 export async function mountWidget(root, options) {
-  const lang = pickLanguage(options.lang);
-  const t = translator(lang);
+  const t = mountLayout(root, options, layout);
   const userId = Number(options.userId);
-  root.replaceChildren(layout());
-  translatePage(document, t, lang);
   const banner = root.querySelector(".banner");
   const presence = root.querySelector(".presence");
   const startButton = root.querySelector(".start");
   const chat = root.querySelector(".chat");
   const title = new TitleCounter(document, t("widgetTitle"));
 
-  const client = new SwitchboardClient({
-    urls: options.urls,
-    userId,
-    tokenProvider: resolveTokenProvider(options, "user"),
-    deviceId: options.deviceId ?? storedDeviceId(userId),
-    deviceInfo: { device_name: "Web widget", device_type: "web", browser: navigator.userAgent.slice(0, 64) },
-  });
+  const client = pageClient(options, "user", "Web widget");
   let session = null;
   let view = null;
   let lastPeerSequence = 0;
