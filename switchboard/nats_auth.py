@@ -128,14 +128,15 @@ class NatsAuth:
         return cls(prefix, {role: secrets.token_urlsafe(24) for role in roles})
 
     @classmethod
-    def load_or_generate(cls, path: Path, prefix: str) -> NatsAuth:
+    def load_or_generate(cls, path: Path, prefix: str, roles: Iterable[str] = SERVICE_ROLES) -> NatsAuth:
         """The credentials kept in ``path`` (a data dir's), made once: the services and the server agree
         across restarts of ``switchboard up``. Generated again if the prefix changed or a role was added."""
+        roles = tuple(roles)
         if path.exists():
             saved = json.loads(path.read_text())
-            if saved.get("prefix") == prefix and set(SERVICE_ROLES) <= saved["passwords"].keys():
+            if saved.get("prefix") == prefix and set(roles) <= saved["passwords"].keys():
                 return cls(prefix, saved["passwords"])
-        auth = cls.generate(prefix)
+        auth = cls.generate(prefix, roles)
         write_private(path, json.dumps({"prefix": prefix, "passwords": dict(auth.passwords)}))
         return auth
 
