@@ -70,6 +70,13 @@ class Subjects:
         return f"{self.prefix}.presence.*"
 
     @property
+    def staff(self) -> str:
+        """Broadcasts to every agent and admin (the waiting queue's changes): messaging publishes them, every
+        edge node subscribes once and emits them to its staff sockets. No customer's subject is involved, so
+        nothing published here can reach a customer."""
+        return f"{self.prefix}.staff"
+
+    @property
     def inbox_stream(self) -> str:
         """The JetStream stream that keeps each user's messages for offline delivery."""
         return f"{self.prefix.upper().replace('-', '_')}_INBOX"

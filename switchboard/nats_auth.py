@@ -5,9 +5,11 @@ to the victim, then a ``kicked``. So every connection authenticates as one role 
 each role gets the subjects its service actually uses, nothing more:
 
 - ``edge``: publishes typing notices only (``{prefix}.user.*.typing``, the one subject an edge's fan-out
-  accepts nothing but ``typing`` from); subscribes to users' subjects.
-- ``messaging``: publishes messages (``.msg``, through JetStream) and events (``.evt``), creates/updates its
-  inbox stream through the JetStream API, reads PubAcks on its ``_INBOX``; subscribes to presence.
+  accepts nothing but ``typing`` from); subscribes to users' subjects and to the staff broadcasts
+  (``{prefix}.staff``), which it may not publish: a compromised edge cannot feed every agent's console.
+- ``messaging``: publishes messages (``.msg``, through JetStream), events (``.evt``) and the staff broadcasts,
+  creates/updates its inbox stream through the JetStream API, reads PubAcks on its ``_INBOX``; subscribes to
+  presence.
 - ``devices``: publishes presence transitions and kicks (``.evt``); subscribes to nothing.
 - ``notifications``: reads the inbox stream through its one durable consumer (:data:`NOTIFICATIONS_CONSUMER`):
   may look it up, create it, pull from it and acknowledge its messages, and nothing else of JetStream's API
@@ -55,10 +57,10 @@ def permissions(role: str, prefix: str) -> Permissions | None:
     stream = ANY_PREFIX if prefix == ANY_PREFIX else Subjects(prefix).inbox_stream
     user = f"{prefix}.user.*"
     if role == "edge":
-        return Permissions(publish=(f"{user}.typing",), subscribe=(f"{user}.>",))
+        return Permissions(publish=(f"{user}.typing",), subscribe=(f"{user}.>", f"{prefix}.staff"))
     if role == "messaging":
         return Permissions(
-            publish=(f"{user}.msg", f"{user}.evt", f"$JS.API.STREAM.CREATE.{stream}",
+            publish=(f"{user}.msg", f"{user}.evt", f"{prefix}.staff", f"$JS.API.STREAM.CREATE.{stream}",
                      f"$JS.API.STREAM.UPDATE.{stream}"),
             subscribe=(f"{prefix}.presence.*", "_INBOX.>"),  # _INBOX: JetStream's PubAcks and API replies
         )

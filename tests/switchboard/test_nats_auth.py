@@ -52,17 +52,19 @@ async def test_connecting_without_valid_credentials_is_refused(nats_server: Nats
 
 # Per role: subjects outside its permissions (publish, subscribe), and one it may publish on.
 REFUSED = {
-    "edge": (["acme.user.1.msg", "acme.user.1.evt", "acme.presence.1", "$JS.API.STREAM.DELETE.ACME_INBOX"],
-             ["acme.presence.*", "_INBOX.>"]),
+    "edge": (["acme.user.1.msg", "acme.user.1.evt", "acme.presence.1", "acme.staff",
+              "$JS.API.STREAM.DELETE.ACME_INBOX"],
+             ["acme.presence.*", "_INBOX.>", "other.staff"]),
     "messaging": (["acme.user.1.typing", "acme.presence.1", "other.user.1.evt", "$JS.API.STREAM.DELETE.ACME_INBOX",
-                   "$JS.API.STREAM.CREATE.OTHER_INBOX"],
-                  ["acme.user.1.>", "other.presence.*"]),
-    "devices": (["acme.user.1.msg", "acme.user.1.typing", "other.presence.1", "$JS.API.STREAM.CREATE.ACME_INBOX"],
-                ["acme.presence.*", "acme.user.1.>"]),
+                   "$JS.API.STREAM.CREATE.OTHER_INBOX", "other.staff"],
+                  ["acme.user.1.>", "other.presence.*", "acme.staff"]),
+    "devices": (["acme.user.1.msg", "acme.user.1.typing", "other.presence.1", "acme.staff",
+                 "$JS.API.STREAM.CREATE.ACME_INBOX"],
+                ["acme.presence.*", "acme.user.1.>", "acme.staff"]),
     "notifications": (["acme.user.1.msg", "acme.user.1.evt", "$JS.API.STREAM.DELETE.ACME_INBOX",
                        "$JS.API.CONSUMER.DELETE.ACME_INBOX.notifications", "$JS.API.CONSUMER.CREATE.ACME_INBOX.other",
-                       "$JS.API.CONSUMER.MSG.NEXT.OTHER_INBOX.notifications"],
-                      ["acme.user.1.>", "acme.presence.*"]),
+                       "$JS.API.CONSUMER.MSG.NEXT.OTHER_INBOX.notifications", "acme.staff"],
+                      ["acme.user.1.>", "acme.presence.*", "acme.staff"]),
 }
 ALLOWED = {"edge": "acme.user.1.typing", "messaging": "acme.user.1.evt", "devices": "acme.presence.1",
            "notifications": "$JS.ACK.ACME_INBOX.notifications.1.1.1.1.1.0.0"}
@@ -93,6 +95,26 @@ async def test_each_role_publishes_and_subscribes_only_where_its_service_does(ro
         await eventually(lambda: set(client.errors) >= expected)  # nats-py lowercases the server's -ERR
         await nc.close()
         await admin.close()
+    finally:
+        await server.stop()
+
+
+async def test_staff_broadcasts_go_from_messaging_to_the_edges(tmp_path: Path) -> None:
+    """The one subject every agent's console hears: messaging publishes on it and edges hear it; an edge, the
+    process customers talk to, cannot publish on it (its refusal is in REFUSED)."""
+    server = NatsServer(tmp_path / "js", auth=NatsAuth.generate("acme", SERVICE_ROLES))
+    await server.start()
+    edge, messaging = Recorder(), Recorder()
+    try:
+        listening = await edge.connect(server.auth.url(server.url, "edge"))
+        await listening.subscribe(Subjects("acme").staff, cb=edge.message)
+        await listening.flush()
+        publisher = await messaging.connect(server.auth.url(server.url, "messaging"))
+        await publisher.publish(Subjects("acme").staff, encode("queue_updated", {"session_id": "s"}))
+        await eventually(lambda: edge.received == ["acme.staff"])
+        assert edge.errors == messaging.errors == []
+        await publisher.close()
+        await listening.close()
     finally:
         await server.stop()
 
