@@ -56,3 +56,15 @@ def session(s: messaging_pb2.Session, reason: str = "") -> dict[str, Any]:
         "last_sequence": s.last_sequence,
         "reason": reason,
     }
+
+
+def queue_entry(s: messaging_pb2.Session, reason: str) -> dict[str, Any]:
+    """A change of the waiting queue, for every agent and admin: the session as a queue entry (no ``agent_id``:
+    agents are not told which colleague holds a session) and why it entered or left the queue."""
+    return {
+        "session_id": s.session_id,
+        "user_id": s.user_id,
+        "status": s.status,
+        "last_sequence": s.last_sequence,
+        "reason": reason,
+    }

@@ -15,7 +15,14 @@ from services.messaging.mapping import message_proto, session_proto, status_chan
 from services.messaging.publisher import Publisher
 from services.messaging.receipts import DeliveredReceipt, Receipts
 from services.messaging.sending import Send, Sending
-from services.messaging.sessions import RoleOf, assign_agent, close_session, list_filter, transfer_session
+from services.messaging.sessions import (
+    RoleOf,
+    assign_agent,
+    close_session,
+    list_filter,
+    queue_change,
+    transfer_session,
+)
 from services.messaging.settings import Settings
 from services.messaging.store import SessionRow, StatusChangeRow, Store
 from services.messaging.writer import SYSTEM, Outgoing, Stored
@@ -58,6 +65,7 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         session, created = await self._store.open_session(user_id)
         if created:
             log.info("session opened", extra={"session_id": session.session_id, "user_id": session.user_id})
+        await self._queue_changed(None if created else session, session)
         return messaging_pb2.SessionResponse(session=session_proto(session))
 
     async def AssignAgent(self, request: messaging_pb2.AssignAgentRequest,
@@ -80,6 +88,7 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         that agent's list). Nothing is announced when the agent stayed the same."""
         if before.agent_id == session.agent_id:
             return
+        await self._queue_changed(before, session)
         log.info("session agent changed", extra={"session_id": session.session_id, "reason": reason,
                                                  "from_agent_id": before.agent_id, "agent_id": session.agent_id,
                                                  "by": by})
@@ -92,7 +101,13 @@ class MessagingServicer(messaging_pb2_grpc.MessagingServiceServicer):
         if before.status != session.status:
             log.info("session closed", extra={"session_id": session_id, "by": actor_id})
             await self._publisher.session_updated(session, "closed")
+            await self._queue_changed(before, session)
         return messaging_pb2.SessionResponse(session=session_proto(session))
+
+    async def _queue_changed(self, before: SessionRow | None, session: SessionRow) -> None:
+        """Agents and admins hear when a session enters or leaves the waiting queue (:func:`queue_change`)."""
+        if reason := queue_change(before, session):
+            await self._publisher.queue_updated(session, reason)
 
     async def ListSessions(self, request: messaging_pb2.ListSessionsRequest,
                            context: grpc.aio.ServicerContext) -> messaging_pb2.SessionsPage:

@@ -7,6 +7,8 @@ no-op inside the stream's duplicate window. A publish that fails becomes a ``mes
 worker; the message itself is committed and in ``offline_messages``, so it is never lost.
 
 Status, session and presence events are core-NATS publishes: their state lives in MySQL, a lost one is re-read.
+So are the waiting queue's changes, on the one staff subject every edge relays to its agents and admins (a
+console lists the queue at each connect, so a lost one lasts until then).
 """
 
 from __future__ import annotations
@@ -158,8 +160,16 @@ class Publisher:
         """A session counterpart's ``presence`` (forwarded from the devices service's transitions)."""
         await self._core(user_id, encode("presence", data))
 
+    async def queue_updated(self, session: SessionRow, reason: str) -> None:
+        """``queue_updated`` to every agent and admin: the session entered or left the waiting queue."""
+        await self._event(self._subjects.staff,
+                          encode("queue_updated", events.queue_entry(session_proto(session), reason)))
+
     async def _core(self, user_id: int, payload: bytes) -> None:
+        await self._event(self._subjects.user(user_id), payload)
+
+    async def _event(self, subject: str, payload: bytes) -> None:
         try:
-            await self._nc.publish(self._subjects.user(user_id), payload)
+            await self._nc.publish(subject, payload)
         except Exception as exc:  # the database holds the state; a lost event is not worth failing the RPC
-            log.warning("event publish failed", extra={"user_id": user_id, "error": repr(exc)})
+            log.warning("event publish failed", extra={"subject": subject, "error": repr(exc)})

@@ -13,10 +13,8 @@ from collections.abc import Awaitable, Callable
 import aiomysql
 
 from services.messaging.store import SessionRow, Store
+from switchboard.contract.events import STAFF_ROLES  # whom a session may be handed to
 from switchboard.errors import Forbidden, InvalidArgument, NotFound
-
-# Whom a session may be handed to.
-STAFF_ROLES = frozenset({"agent", "admin"})
 
 # The role a user id is bound to ("" when it never registered): the devices service's GetUserRole.
 RoleOf = Callable[[int], Awaitable[str]]
@@ -63,6 +61,22 @@ async def transfer_session(store: Store, session_id: str, actor_id: int, actor_r
         session = _acting_on(await store.lock_session(cur, session_id), session_id, actor_id, actor_role)
         _require_open(session)
         return session, await _set_agent(store, cur, session, agent_id, replace=True)
+
+
+def queue_change(before: SessionRow | None, after: SessionRow) -> str | None:
+    """How a change moved a session into or out of the waiting queue (open, no agent): ``waiting`` (it entered:
+    ``before`` is None for a session just created), ``taken`` (an agent or admin got it), ``closed``; None when
+    the queue is as it was. Agents and admins are told (``queue_updated``), so no console needs to poll."""
+    was, now = before is not None and _waiting(before), _waiting(after)
+    if now and not was:
+        return "waiting"
+    if was and not now:
+        return "closed" if after.status == "closed" else "taken"
+    return None
+
+
+def _waiting(session: SessionRow) -> bool:
+    return session.status == "open" and not session.agent_id
 
 
 def _require_open(session: SessionRow) -> None:

@@ -13,6 +13,8 @@ from switchboard.contract.fields import Field, Int, Str
 from switchboard.errors import InvalidArgument
 
 ALL_ROLES = frozenset({"user", "agent", "admin"})
+# Who serves customers: may take sessions, and hears the waiting queue's changes (``queue_updated``).
+STAFF_ROLES = frozenset({"agent", "admin"})
 # Room for fields a client adds that an event ignores (the spec's clients send user_id and token everywhere).
 PACKET_ALLOWANCE = 16 * 1024
 # Names socket.io keeps for itself (the JS client's reserved events, and python-socketio's lifecycle handlers):
@@ -104,7 +106,7 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("join_session", "take a session as its agent; an admin takes it over from the assigned agent (the "
           "participants and the replaced agent get `session_updated`, reason `taken_over`) and then answers in it "
           "as its agent", "{success, session_id, session}",
-          _one(s.SESSION_ID), roles=frozenset({"agent", "admin"}), rate="session"),
+          _one(s.SESSION_ID), roles=STAFF_ROLES, rate="session"),
     Event("send_message", "store and route a message of a session the sender takes part in (an admin as the "
           "session's agent, after taking it over: `from` is `agent`)",
           "{success, message_id, sequence_number, time, timestamp, session_id, client_msg_id, duplicate}",
@@ -135,7 +137,7 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("transfer_session", "hand a session to another agent (its agent, or an admin); the participants and "
           "the agent transferred away from get `session_updated`, reason `transferred`",
           "{success, session_id, session}", _one(s.SESSION_ID, s.AGENT_ID),
-          roles=frozenset({"agent", "admin"}), rate="session"),
+          roles=STAFF_ROLES, rate="session"),
     Event("close_session", "close a session (its customer, its agent, or an admin): sends are refused from then "
           "on, the customer's next `open_session` opens a new one; the participants get `session_updated`, "
           "reason `closed`; closing a closed session is a no-op", "{success, session_id, session}",
@@ -164,6 +166,11 @@ PUSHES: tuple[Push, ...] = (
     Push("typing", "{session_id, user_id, is_typing}", "to the other participants, coalesced"),
     Push("presence", "{user_id, online, last_seen, session_id}", "the other participant went online or offline"),
     Push("kicked", "{device_id, reason}", "then the connection is closed"),
+    Push("queue_updated", "{session_id, user_id, status, last_sequence, reason}",
+         "the waiting queue changed, to every agent and admin socket on every edge (never to customers): reason "
+         "`waiting` (a customer opened a session and no agent has it), `taken` (an agent or admin was assigned "
+         "a waiting session) or `closed` (a waiting session was closed). Which agent took it is not said. A "
+         "console lists `waiting` once per (re)connect and applies these from then on"),
 )
 
 # The largest legal packet a client may send: the websocket message limit and engine.io's buffer limit.
@@ -178,5 +185,5 @@ def field_limit(event: str, name: str) -> Field:
     raise KeyError(f"{event} has no field {name}")
 
 
-__all__ = ["ALL_ROLES", "EVENTS", "MAX_PACKET_BYTES", "PUSHES", "RATE_CLASSES", "RESERVED_EVENTS", "Event",
-           "Str", "field_limit"]
+__all__ = ["ALL_ROLES", "EVENTS", "MAX_PACKET_BYTES", "PUSHES", "RATE_CLASSES", "RESERVED_EVENTS", "STAFF_ROLES",
+           "Event", "Str", "field_limit"]
