@@ -16,11 +16,13 @@ import pymysql
 from switchboard import certs
 from switchboard import settings as settings_mod
 from switchboard.auth import ROLES, WeakSecret, issue_token
+from switchboard.contract.rpcs import OPERATOR as OPERATOR_CALLER
 from switchboard.datadir import DEFAULT as DEFAULT_DATA_DIR
 from switchboard.datadir import DataDir
 from switchboard.db import MySQLURL
 from switchboard.grpc import is_loopback
 from switchboard.migrate import migrate
+from switchboard.nats_auth import OPERATOR as NATS_OPERATOR
 from switchboard.nats_auth import ROLE_OF_SERVICE
 from switchboard.ops.commands import add_commands as add_operator_commands
 from switchboard.runner import ChildError, NatsServer, ServiceProcess, first_exit, stop_all
@@ -107,12 +109,12 @@ async def _up(args: argparse.Namespace) -> None:
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, main.cancel)
     data = DataDir(args.data_dir)
+    where = "" if args.data_dir is None else f" --data-dir {data.root}"  # how the other commands find it
     if "SWITCHBOARD_JWT_SECRET" not in env:
         env["SWITCHBOARD_JWT_SECRET"] = data.jwt_secret()
-        where = "" if args.data_dir is None else f" --data-dir {data.root}"
         print(f"jwt: development secret in {data.root}/jwt-secret; a token: "
               f"switchboard token{where} --user-id 123 --role user")
-    pki = certs.ensure(data.root / "pki")
+    pki = data.pki()
     print(f"grpc: mutual TLS with the development CA in {pki}")
     nats: list[NatsServer] = []
     backends: list[ServiceProcess] = []
@@ -139,6 +141,10 @@ async def _up(args: argparse.Namespace) -> None:
                         "SWITCHBOARD_EDGE_ADMIN_PORT": str(admin_base + i), "SWITCHBOARD_NODE_ID": f"edge-{i + 1}"}
             edges.append(ServiceProcess("connection", admin_base + i, edge_env, name=f"edge-{i + 1}"))
             await edges[-1].start()
+        data.write_operator_env(_operator_env(env, nats, pki, [f"http://127.0.0.1:{admin_base + i}"
+                                                               for i in range(args.edges)]))
+        print(f"operator: switchboard status{where} (and sessions, devices, kick, send-system) find this system "
+              f"through {data.operator_env_path} with the operator's own NATS user and certificate")
         print(f"switchboard is up: socket.io on http://127.0.0.1:{_ports(base, args.edges)}, edge health and "
               f"metrics on :{_ports(admin_base, args.edges)} (Ctrl-C stops everything)")
         exited = await first_exit([*nats, *backends, *edges])
@@ -149,6 +155,22 @@ async def _up(args: argparse.Namespace) -> None:
         for sig in STOP_SIGNALS:  # a second signal takes the default action; the children die with us
             loop.remove_signal_handler(sig)
         await stop_all([edges, *([p] for p in reversed(backends)), nats])
+
+
+# What the operator tools share with the services: where MySQL, NATS and the gRPC APIs are (when set).
+_SHARED_WITH_OPERATOR = ("SWITCHBOARD_MYSQL_URL", "SWITCHBOARD_NATS_URL", "SWITCHBOARD_NATS_PREFIX",
+                         "SWITCHBOARD_NATS_TLS_CA", "SWITCHBOARD_DEVICES_GRPC_TARGET",
+                         "SWITCHBOARD_MESSAGING_GRPC_TARGET")
+
+
+def _operator_env(env: dict[str, str], nats: list[NatsServer], pki: Path, edge_admin_urls: list[str]
+                  ) -> dict[str, str]:
+    """The operator tools' settings for this ``up`` (switchboard.ops.settings): its addresses, and the
+    operator's credentials, never a service's — the ``operator`` NATS user (the bundled server's; with an
+    external NATS the operator brings their own) and the ``operator`` client certificate."""
+    return {**{key: env[key] for key in _SHARED_WITH_OPERATOR if key in env},
+            **(nats[0].auth.env(NATS_OPERATOR) if nats else {}), **certs.files(pki, OPERATOR_CALLER).env(),
+            "SWITCHBOARD_EDGE_ADMIN_URLS": ",".join(edge_admin_urls)}
 
 
 def _browser_pages(env: dict[str, str], base: int, edges: int) -> None:

@@ -1,11 +1,13 @@
 """``switchboard up`` as a real process: its children die with it, a port held by another process makes it
-fail instead of reporting someone else's system, and SIGTERM stops everything within 10 s with clients on."""
+fail instead of reporting someone else's system, SIGTERM stops everything within 10 s with clients on, and the
+operator's commands find it through its data dir."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,6 +25,7 @@ from switchboard.auth import issue_token
 from switchboard.datadir import DataDir
 from switchboard.db import MySQLURL
 from switchboard.deployment import dev_pki
+from switchboard.nats import Subjects
 from switchboard.nats_auth import ROLE_OF_SERVICE
 from switchboard.runner import free_port
 from switchboard.settings import CommonSettings
@@ -197,6 +200,36 @@ def test_up_fails_when_another_process_answers_on_a_port(running: Up, start_up) 
     assert wait_gone(children(second.proc.pid), 5) == []
     assert all(alive(p) for p in running.children)
     assert ready_pid(running.port("DEVICES_HTTP")) in running.children
+
+
+def _operator_command(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """An operator command from another terminal: no ``SWITCHBOARD_*`` variable, nothing but ``up``'s data dir."""
+    return subprocess.run([sys.executable, "-m", "switchboard", *argv], env={"PATH": os.environ["PATH"]}, cwd=cwd,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_status_in_another_terminal_finds_up_through_its_data_dir(running: Up, tmp_path: Path) -> None:
+    """``up`` gives the operator a NATS user and a client certificate of their own (never a service's) and keeps
+    where its parts are; ``switchboard status`` reads every part with them: the edge, the registry over gRPC,
+    MySQL and the inbox stream over NATS."""
+    kept = running.data.read_operator_env()
+    assert kept is not None and kept["SWITCHBOARD_NATS_USER"] == "operator"
+    assert Path(kept["SWITCHBOARD_GRPC_CERT_FILE"]).name == "operator.pem"
+    stream = Subjects(running.env.get("SWITCHBOARD_NATS_PREFIX", CommonSettings.nats_prefix)).inbox_stream
+    edge = f"http://127.0.0.1:{running.port('EDGE_ADMIN')}"
+    (tmp_path / ".switchboard").symlink_to(running.data.root.resolve())  # up's default data dir, seen from here
+    for argv in (("status", "--data-dir", str(running.data.root)), ("status",)):
+        done = _operator_command(*argv, cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert re.search(rf"^{re.escape(edge)}\s+ready\s", done.stdout, re.MULTILINE), done.stdout
+        assert re.search(rf"^{stream}\s+\d", done.stdout, re.MULTILINE), done.stdout
+        assert "online users: " in done.stdout and "undelivered messages: " in done.stdout
+
+
+def test_an_operator_command_names_a_data_dir_up_never_used(tmp_path: Path) -> None:
+    done = _operator_command("status", "--data-dir", str(tmp_path / "nothing"), cwd=tmp_path)
+    assert done.returncode != 0
+    assert f"NOT_FOUND: no `switchboard up` has started with data dir {tmp_path / 'nothing'}" in done.stderr
 
 
 @pytest.mark.parametrize(("service", "taken"), [("messaging", "MESSAGING_GRPC"), ("devices", "DEVICES_HTTP"),
