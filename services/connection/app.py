@@ -26,6 +26,7 @@ from services.connection.proxies import TrustedProxies
 from services.connection.registry import Registry
 from services.connection.server import EdgeServer
 from services.connection.settings import Settings, load_settings
+from services.connection.staff import StaffBroadcasts
 from services.connection.typing_relay import TypingRelay
 from services.connection.upstream import Upstream
 from services.connection.web import create as create_web
@@ -85,6 +86,8 @@ def create_app(settings: Settings) -> tuple[socketio.ASGIApp, Sanic]:
         edge.typing = TypingRelay(nc, edge.subjects, settings.typing_relay_interval_seconds)
         edge.fanout = Fanout(nc, edge.subjects, sio, registry, edge.kick)
         edge.fanout.start()
+        edge.staff = StaffBroadcasts(nc, edge.subjects, sio)
+        await edge.staff.start()
         edge.heartbeats = Heartbeats(registry, edge.devices, settings.node_id, settings.heartbeat_flush_seconds,
                                      settings.heartbeat_timeout_seconds, edge.close)
         edge.upstream = Upstream(edge.messaging)
@@ -108,6 +111,7 @@ def create_app(settings: Settings) -> tuple[socketio.ASGIApp, Sanic]:
         await edge.heartbeats.stop()
         await edge.upstream.stop()
         await edge.fanout.stop()
+        await edge.staff.stop()
 
     @app.after_server_stop
     async def stop(app: Sanic) -> None:

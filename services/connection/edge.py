@@ -23,6 +23,7 @@ from switchboard.nats import Subjects
 if TYPE_CHECKING:
     from services.connection.fanout import Fanout
     from services.connection.heartbeats import Heartbeats
+    from services.connection.staff import StaffBroadcasts
     from services.connection.typing_relay import TypingRelay
     from services.connection.upstream import Upstream
 
@@ -43,6 +44,7 @@ class Edge:
     proxies: TrustedProxies
     # Built right after the edge, because they call back into it (kick, close).
     fanout: Fanout = dataclasses.field(init=False)
+    staff: StaffBroadcasts = dataclasses.field(init=False)
     heartbeats: Heartbeats = dataclasses.field(init=False)
     upstream: Upstream = dataclasses.field(init=False)
     typing: TypingRelay = dataclasses.field(init=False)

@@ -105,6 +105,7 @@ class LifecycleEvents:
             raise Forbidden("socket disconnected during registration")
         edge.registry.bind(sock, identity, connection_id, device_id)
         edge.heartbeats.beat(sock)
+        await edge.staff.join(sock)  # before the reply: a console lists the queue next, then follows the pushes
         # Subscribe before fetching the backlog: a message committed after the fetch arrives live, held until
         # the backlog is out.
         hold_live(sock)

@@ -169,3 +169,19 @@ def test_the_compose_nats_config_is_generated_and_valid() -> None:
     env = {**os.environ, **{password_variable(role): "x" for role in SERVICE_ROLES}}
     check = subprocess.run([nats_server_binary(), "-t", "-c", str(path)], env=env, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+async def test_an_edges_credentials_cannot_feed_the_agents_queue(system: System, connect) -> None:
+    """The edge is the process customers talk to: were it compromised, it still could not put a forged session
+    into every agent's waiting queue."""
+    agent, recorder = await connect("agent"), Recorder()
+    edge = await recorder.connect(system.nats.auth.url(system.nats.url, "edge"))
+    await edge.publish(Subjects(system.prefix).staff, encode("queue_updated", {
+        "session_id": "forged", "user_id": 1, "status": "open", "last_sequence": 0, "reason": "waiting"}))
+    await eventually(lambda: recorder.errors)  # the server refused it, so it routed it nowhere
+    assert "permissions violation for publish" in recorder.errors[0], recorder.errors
+    await edge.close()
+    customer = await connect("user")
+    real = (await customer.call("open_session", {}))["session_id"]
+    await eventually(lambda: [e for e in agent.events["queue_updated"] if e["session_id"] == real])
+    assert not [e for e in agent.events["queue_updated"] if e["session_id"] == "forged"]
