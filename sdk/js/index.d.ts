@@ -185,6 +185,16 @@ export interface SessionUpdate extends Session {
   reason: "agent_joined" | "taken_over" | "transferred" | "closed" | string;
 }
 
+/** A change of the waiting queue, pushed to agents and admins only (which agent took a session is not said). */
+export interface QueueUpdate {
+  session_id: string;
+  user_id: number;
+  status: "open" | "closed";
+  last_sequence: number;
+  /** `waiting`: entered the queue (a customer opened it); `taken`, `closed`: left it. */
+  reason: "waiting" | "taken" | "closed";
+}
+
 export interface SessionPage {
   sessions: Session[];
   has_more: boolean;
@@ -269,6 +279,9 @@ export interface ClientEvents {
   typing: (typing: TypingEvent) => void;
   presence: (presence: PresenceEvent) => void;
   sessionUpdated: (session: SessionUpdate) => void;
+  /** Agents and admins: a session entered or left the waiting queue. List the queue (`listSessions({scope:
+   *  "waiting"})`) on every `connected`, then apply these: what happened while offline is in the list. */
+  queueUpdated: (update: QueueUpdate) => void;
   /** This device was kicked; the client stops reconnecting. */
   kicked: (kick: KickedEvent) => void;
   /** Something went wrong in the background (a refused register, a storage failure…); informational. */

@@ -262,6 +262,9 @@ export class SwitchboardClient extends Emitter {
       case "session_updated":
         this.emit("sessionUpdated", payload);
         break;
+      case "queue_updated":
+        this.emit("queueUpdated", payload);
+        break;
       case "typing":
         this._typingIn.receive(payload);
         break;

@@ -11,7 +11,8 @@ import { SwitchboardError, fromReply, fromTransport } from "./errors.js";
 import { uuid } from "./uuid.js";
 
 /** Server → client events the client routes (`connected` and socket.io's own are handled here). */
-export const SERVER_EVENTS = ["new_message", "message_status", "session_updated", "typing", "presence", "kicked"];
+export const SERVER_EVENTS = ["new_message", "message_status", "session_updated", "queue_updated", "typing", "presence",
+  "kicked"];
 
 const IN_NODE = typeof globalThis.process?.versions?.node === "string";
 

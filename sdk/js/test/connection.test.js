@@ -112,6 +112,19 @@ test("kicked: the client stops reconnecting", async (t) => {
   assert.deepEqual(kicks, [{ device_id: client.deviceId, reason: "signed out" }]);
 });
 
+test("queue_updated reaches the app as queueUpdated, as the server sent it", async (t) => {
+  const server = new FakeServer();
+  const client = makeClient(server);
+  t.after(() => client.close());
+  const updates = [];
+  client.on("queueUpdated", (update) => updates.push(update));
+  await client.connect();
+  const waiting = { session_id: "s-1", user_id: 9, status: "open", last_sequence: 0, reason: "waiting" };
+  server.socket.push("queue_updated", waiting);
+  await eventually(() => updates.length === 1);
+  assert.deepEqual(updates, [waiting]);
+});
+
 test("a heartbeat without an ack drops the link; the client reconnects to the next edge", async (t) => {
   const server = new FakeServer();
   server.handlers.heartbeat = () => undefined; // a half-open link: nothing comes back

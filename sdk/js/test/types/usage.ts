@@ -25,6 +25,7 @@ client.on("message", (message: Message) => {
 client.on("messageStatus", (s: MessageStatusEvent) => console.log(s.status === "read"));
 client.on("typing", ({ is_typing, expired }) => console.log(is_typing, expired));
 client.on("sessionUpdated", (s) => console.log(s.reason, s.agent_id));
+client.on("queueUpdated", (q) => console.log(q.reason === "waiting", q.session_id, q.user_id));
 client.on("sendFailed", (message, error) => console.log(message.client_msg_id, error.code, error.transient));
 
 async function main(): Promise<void> {
