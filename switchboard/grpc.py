@@ -257,15 +257,23 @@ def channel_target(target: str) -> str:
     return addresses[0] if len(addresses) == 1 else "ipv4:" + ",".join(addresses)
 
 
+def balanced(target: str) -> bool:
+    """Whether ``target`` names several replicas: a comma-separated list, or a ``dns:`` name whose every address
+    is one (``dns:///messaging:50051`` behind compose's network aliases or a Kubernetes headless service).
+    gRPC's default for a name, pick-first, would send every call to the first address only."""
+    return "," in target or target.startswith("dns:")
+
+
 def channel(target: str, transport: Transport) -> grpc.aio.Channel:
     """A client channel presenting this process's certificate (mutual TLS), with keepalives (a dead peer is
-    noticed), fast reconnects, and round-robin over several comma-separated replicas."""
+    noticed), fast reconnects, and round-robin over several replicas (:func:`balanced`)."""
     options: list[tuple[str, Any]] = [*CLIENT_KEEPALIVE, *CLIENT_RECONNECT, ("grpc.enable_retries", 1)]
+    if balanced(target):
+        options.append(("grpc.lb_policy_name", "round_robin"))
     if "," in target:
         # An ``ipv4:`` list has no single host name for TLS to check: every replica's certificate must name the
-        # first address's host (what one host:port target would check too).
-        options += [("grpc.lb_policy_name", "round_robin"),
-                    ("grpc.ssl_target_name_override", target.split(",")[0].strip().rsplit(":", 1)[0])]
+        # first address's host (what one host:port target would check too). A ``dns:`` target checks its name.
+        options.append(("grpc.ssl_target_name_override", target.split(",")[0].strip().rsplit(":", 1)[0]))
     if transport.tls is None:
         transport.require_loopback(target.split(","))
         return grpc.aio.insecure_channel(channel_target(target), options=options)
