@@ -1,5 +1,5 @@
-"""docs/configuration.md is what the settings objects render, and every ``SWITCHBOARD_*`` variable the README
-names is one the code reads."""
+"""docs/configuration.md is what the settings objects render, every ``SWITCHBOARD_*`` variable the README
+names is one the code reads, and the README's compose instructions make every secret the compose files require."""
 
 from __future__ import annotations
 
@@ -9,13 +9,20 @@ from pathlib import Path
 
 from switchboard import config_docs
 from switchboard.config_docs import SAME_GROUP, describe, env_names, render
-from switchboard.nats_auth import SERVICE_ROLES, password_variable
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+COMPOSE_FILES = (ROOT / "docker-compose.yml", ROOT / "deploy" / "cluster" / "compose.yaml")
+
+
+def compose_secrets() -> set[str]:
+    """What the compose files refuse to start without (``${NAME:?…}``): the NATS servers' passwords among them."""
+    return {name for path in COMPOSE_FILES for name in re.findall(r"\$\{(SWITCHBOARD_\w+):\?", path.read_text())}
+
 
 # Variables the README names that are not settings of a service, each read by what the README says reads it.
 NOT_SETTINGS = {
-    *(password_variable(role) for role in SERVICE_ROLES),  # compose hands these to nats-server (deploy/nats.conf)
+    *compose_secrets(),  # compose hands the NATS passwords to nats-server (deploy/nats.conf, deploy/cluster)
     "SWITCHBOARD_URL",  # the SDK examples' server address (examples/)
     "SWITCHBOARD_FAULTS", "SWITCHBOARD_FAULTS_TABLE",  # the fault suite's size and table path (tests/faults)
 }
@@ -60,3 +67,13 @@ def test_comments_become_docs_by_group_and_line() -> None:
     assert rows["second"].doc == SAME_GROUP and rows["second"].default == "'x'"
     assert rows["alone"].doc == "its own note" and rows["alone"].type == "float"
     assert rows["bare"].doc == "" and rows["bare"].env == "SWITCHBOARD_BARE"
+
+
+def test_the_readme_makes_every_secret_the_compose_files_require() -> None:
+    """Its ``.env`` loop: a name missing there stops ``docker compose up`` at its first line."""
+    loop = re.search(r"^for name in (.*?); do$", README.read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL)
+    assert loop is not None, "the README's .env loop is gone"
+    made = set(loop.group(1).replace("\\", " ").split())
+    required = compose_secrets()
+    assert "SWITCHBOARD_NATS_ROUTE_PASSWORD" in required and "SWITCHBOARD_JWT_SECRET" in required
+    assert made == required, f"missing: {sorted(required - made)}, not required: {sorted(made - required)}"
