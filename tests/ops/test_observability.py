@@ -1,7 +1,8 @@
-"""The Grafana dashboard and the Prometheus scrape config fit what the services expose: every metric a panel
-queries is served on some service's /metrics (scraped from a running deployment), the scrape targets are the
-compose services on their admin/HTTP ports, and the delivery-latency histogram and the backlog gauge move with
-real traffic."""
+"""The Grafana dashboard and the Prometheus scrape config fit what the services expose: a panel for every signal
+issue #15 names and the notifications service's pushes, every metric a panel queries is served on some service's
+/metrics (scraped from a running deployment), the scrape targets are the compose services on their admin/HTTP
+ports, the observability profile mounts files that exist, and the delivery-latency histogram and the backlog
+gauge move with real traffic."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.connection.settings import Settings as EdgeSettings
 from services.devices.settings import Settings as DevicesSettings
 from services.messaging.settings import Settings as MessagingSettings
+from services.notifications.settings import Settings as NotificationsSettings
 from tests.support.system import System
 from tests.support.users import SocketUser, open_conversation
 
@@ -30,9 +32,36 @@ SERIES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_count", 
           "gauge": ("",), "summary": ("_count", "_sum", "_created")}
 
 
+# Each signal the dashboard must show, by the metric a panel of it queries (issue #15's list, then the pushes).
+SIGNALS = {
+    "sockets": "switchboard_edge_sockets",
+    "messages per second": "switchboard_messaging_messages_stored_total",
+    "delivery latency, send to delivered receipt": "switchboard_messaging_delivery_seconds_bucket",
+    "offline backlog": "switchboard_messaging_offline_backlog",
+    "retry queue": "switchboard_messaging_retry_queue_depth",
+    "gRPC latency": "switchboard_grpc_server_handling_seconds_bucket",
+    "errors": "switchboard_grpc_server_handled_total",
+    "pushes by provider and outcome": "switchboard_notifications_pushes_total",
+    "push latency": "switchboard_notifications_push_latency_seconds_bucket",
+}
+
+
+def panels() -> dict[str, set[str]]:
+    """Each panel's title and the metrics its queries read."""
+    return {p["title"]: {name for t in p["targets"] for name in re.findall(r"\b(switchboard_[a-z0-9_]+)", t["expr"])}
+            for p in json.loads(DASHBOARD.read_text())["panels"]}
+
+
 def dashboard_metrics() -> set[str]:
-    exprs = [t["expr"] for p in json.loads(DASHBOARD.read_text())["panels"] for t in p["targets"]]
-    return {name for expr in exprs for name in re.findall(r"\b(switchboard_[a-z0-9_]+)", expr)}
+    return set().union(*panels().values())
+
+
+def test_the_dashboard_has_a_panel_for_every_signal() -> None:
+    shown = panels()
+    missing = [signal for signal, metric in SIGNALS.items() if not any(metric in m for m in shown.values())]
+    assert not missing, f"no panel shows: {missing}"
+    errors = next(t for t, m in shown.items() if SIGNALS["errors"] in m)
+    assert "error" in errors.lower()  # the failed calls have a panel of their own, not only a latency line
 
 
 async def scrape(url: str) -> tuple[set[str], dict[str, float]]:
@@ -56,6 +85,7 @@ def _urls(system: System) -> dict[str, str]:
 
 async def test_every_metric_the_dashboard_queries_is_exposed(make_system: Callable[..., Awaitable[System]]) -> None:
     system = await make_system(edges=1)
+    await system.start_service("notifications")  # not part of every test deployment; its pushes are on the board
     exposed: set[str] = set()
     for url in _urls(system).values():
         exposed |= (await scrape(url))[0]
@@ -103,7 +133,23 @@ def test_prometheus_scrapes_the_compose_services_on_their_ports() -> None:
     edges = {name for name in services if name.startswith("edge-")}
     assert targets == {*((e, str(EdgeSettings.edge_admin_port)) for e in edges),
                        ("messaging", str(MessagingSettings.messaging_http_port)),
-                       ("devices", str(DevicesSettings.devices_http_port))}
+                       ("devices", str(DevicesSettings.devices_http_port)),
+                       ("notifications", str(NotificationsSettings.notifications_http_port))}
     # the compose edges serve their admin port on the network Prometheus scrapes from
     assert "SWITCHBOARD_EDGE_ADMIN_HOST: 0.0.0.0" in compose
     assert {"prometheus", "grafana"} <= services
+
+
+def test_the_observability_profile_mounts_only_files_that_exist() -> None:
+    """compose would mount a missing path as an empty directory: Prometheus without its config, Grafana without
+    its dashboard, and no error."""
+    compose = (ROOT / "docker-compose.yml").read_text()
+    profiled = re.findall(r"^  ([a-z0-9-]+):\n(?:    .*\n|\n)*?    profiles: \[\"observability\"\]", compose,
+                          re.MULTILINE)
+    assert set(profiled) == {"prometheus", "grafana"}, profiled
+    mounted = re.findall(r"^      - (\./deploy/observability/[^:]+):", compose, re.MULTILINE)
+    assert {Path(m).name for m in mounted} == {"prometheus.yml", "provisioning", "dashboards"}, mounted
+    assert all((ROOT / m).exists() for m in mounted), [m for m in mounted if not (ROOT / m).exists()]
+    provisioned = OBSERVABILITY / "grafana" / "provisioning"
+    assert "path: /var/lib/grafana/dashboards" in (provisioned / "dashboards" / "switchboard.yml").read_text()
+    assert DASHBOARD.parent.name == "dashboards" and DASHBOARD.exists()
