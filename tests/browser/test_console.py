@@ -62,3 +62,34 @@ async def test_an_agent_takes_two_sessions_transfers_one_and_closes_the_other(we
     await agent.pane(bob_session).get_by_role("button", name="Dismiss").click()
     await expect(agent.page.locator(".pane")).to_have_count(0)
     assert not (agent.errors or colleague.errors or alice.errors or bob.errors)
+
+
+async def test_the_queue_is_pushed_and_a_reconnect_lists_what_was_missed(web_system: System,
+                                                                         browsers: Browsers) -> None:
+    """Nothing polls: while connected, the console lists the queue once and then shows what the server pushes;
+    what happened while it was offline comes with the list it makes when it is back."""
+    first, second = web_system.edges
+    edges = [first.url, second.url]
+    early = await browsers.widget(first.url, edges)
+    await early.start_chat()
+    agent = await browsers.console(second.url, edges[::-1])
+    await expect(agent.queued(await early.session_id())).to_be_visible(timeout=TIMEOUT_MS)  # listed at connect
+    alice = await browsers.widget(first.url, edges)
+    await alice.start_chat()
+    alice_session = await alice.session_id()
+    await expect(agent.queued(alice_session)).to_be_visible(timeout=TIMEOUT_MS)  # pushed: it lists only at connect
+
+    await agent.page.evaluate("async () => (await window.switchboard).disconnect()")
+    bob = await browsers.widget(first.url, edges)
+    await bob.start_chat()
+    bob_session = await bob.session_id()
+    colleague = await browsers.console(first.url, edges)
+    await colleague.take(alice_session)
+    await expect(colleague.queued(bob_session)).to_be_visible(timeout=TIMEOUT_MS)
+    # offline, the console heard neither; back online, its list has both changes
+    await expect(agent.queued(alice_session)).to_be_visible()
+    await expect(agent.queued(bob_session)).to_have_count(0)
+    await agent.page.evaluate("async () => { await (await window.switchboard).connect(); }")
+    await expect(agent.queued(bob_session)).to_be_visible(timeout=TIMEOUT_MS)
+    await expect(agent.queued(alice_session)).to_have_count(0, timeout=TIMEOUT_MS)
+    assert not (agent.errors or colleague.errors or alice.errors or bob.errors or early.errors)

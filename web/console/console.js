@@ -2,12 +2,14 @@
 // count, typing bubble, ticks), transfer to another agent and close. Options as the widget's, plus role
 // ("agent" or "admin"). A pane's messages count as read once the agent works in that pane (focus or click)
 // while the page is visible; until then they count as unread, on the pane and in the tab title.
+// The waiting queue is listed on every (re)connect and kept current by the server's queueUpdated pushes: a
+// push missed while offline is made good by the next list, and nothing polls.
 
 import { ConversationView } from "/shared/conversation.js";
 import { element, loadHistory, mountLayout, pageClient, TitleCounter } from "/shared/page.js";
 
-// The queue has no push of its own (a customer opening a session tells no agent): it is listed again this often.
-const QUEUE_REFRESH_MS = 2000;
+// A list of the queue refused for a passing reason (a rate limit) is tried again after this long.
+const QUEUE_RETRY_MS = 2000;
 
 export async function mountConsole(root, options) {
   const t = mountLayout(root, options, layout);
@@ -22,6 +24,10 @@ export async function mountConsole(root, options) {
 
   const client = pageClient(options, options.role ?? "agent", "Agent console");
   const open = new Map(); // session id → Pane
+  const waiting = new Map(); // session id → queue entry, as listed or pushed
+  const left = new Set(); // sessions that left the queue: they never come back, whatever arrives late
+  const listings = new Set(); // per list in flight, the pushes that arrived meanwhile (applied on top of it)
+  const queueItems = new Map(); // session id → its <li>
   let active = null;
   let hasConnected = false;
   const visible = () => document.visibilityState === "visible";
@@ -159,30 +165,67 @@ export async function mountConsole(root, options) {
       const pane = await openPane(session);
       pane.view.input.focus();
     } catch (error) {
-      announce(t("error", { message: error.message }));
+      announce(t("error", { message: error.message })); // taken by someone else: its push clears it
     }
-    await refreshQueue();
   }
 
-  async function refreshQueue() {
-    if (client.status !== "connected") return;
-    let page;
-    try {
-      page = await client.listSessions({ scope: "waiting", limit: 50 });
-    } catch {
-      return; // the next refresh tries again
+  /** One queue change: `waiting` adds the session, `taken` / `closed` remove it for good. */
+  function applyQueue(update) {
+    const id = update.session_id;
+    if (update.reason === "waiting") {
+      if (!left.has(id)) waiting.set(id, update);
+    } else {
+      left.add(id);
+      waiting.delete(id);
     }
-    const items = page.sessions.map((session) => {
-      const li = element("li", { "data-session": session.session_id });
+  }
+
+  /** The list on screen follows `waiting`, changing only what changed (a focused button stays focused). */
+  function renderQueue() {
+    for (const [id, li] of queueItems) {
+      if (waiting.has(id)) continue;
+      li.remove();
+      queueItems.delete(id);
+    }
+    for (const [id, session] of waiting) {
+      if (queueItems.has(id)) continue;
+      const li = element("li", { "data-session": id });
       li.append(element("span", {}, t("sessionOf", { user: session.user_id })));
       const button = element("button", { type: "button", class: "take" }, t("take"));
       button.setAttribute("aria-label", `${t("take")}: ${t("sessionOf", { user: session.user_id })}`);
-      button.addEventListener("click", () => take(session.session_id));
+      button.addEventListener("click", () => take(id));
       li.append(button);
-      return li;
-    });
-    queue.replaceChildren(...items);
-    emptyQueue.hidden = items.length > 0;
+      queueItems.set(id, li);
+      queue.append(li);
+    }
+    emptyQueue.hidden = waiting.size > 0;
+  }
+
+  /** The whole waiting queue, listed (every page); the pushes that arrived while it was listed go on top, as
+   *  the list may have been read before they happened. */
+  async function listQueue() {
+    if (client.status !== "connected") return;
+    const arrived = [];
+    listings.add(arrived);
+    try {
+      const sessions = [];
+      let cursor;
+      for (;;) {
+        const page = await client.listSessions({ scope: "waiting", cursor, limit: 100 });
+        sessions.push(...page.sessions);
+        if (!page.has_more) break;
+        cursor = page.next_cursor;
+      }
+      waiting.clear();
+      for (const session of sessions) applyQueue({ ...session, reason: "waiting" });
+      for (const update of arrived) applyQueue(update);
+      renderQueue();
+    } catch (error) {
+      // A dropped link lists again when it is back; a transient refusal on a live one (rate limit) is retried.
+      if (error.transient) setTimeout(listQueue, QUEUE_RETRY_MS);
+    } finally {
+      listings.delete(arrived);
+    }
   }
 
   async function openMine() {
@@ -231,15 +274,17 @@ export async function mountConsole(root, options) {
       removePane(update.session_id);
       announce(t("transferredAway", { session: update.session_id, agent: update.agent_id }));
     }
-    refreshQueue();
   });
-  client.on("connected", () => { refreshQueue(); });
+  client.on("queueUpdated", (update) => {
+    for (const arrived of listings) arrived.push(update);
+    applyQueue(update);
+    renderQueue();
+  });
+  client.on("connected", () => { listQueue(); });
   document.addEventListener("visibilitychange", () => active?.markRead());
 
-  await client.connect();
+  await client.connect(); // "connected" lists the queue
   await openMine();
-  await refreshQueue();
-  setInterval(refreshQueue, QUEUE_REFRESH_MS);
   return client;
 }
 
