@@ -4,6 +4,7 @@ keeps a random one per data dir that ``switchboard token`` finds; compose refuse
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -84,8 +85,9 @@ def test_token_is_signed_with_the_data_dirs_secret_unless_the_environment_has_on
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="needs docker-compose (scripts/check-compose)")
 def test_compose_requires_the_secret_and_the_nats_passwords() -> None:
-    required = ["SWITCHBOARD_JWT_SECRET", "SWITCHBOARD_NATS_EDGE_PASSWORD", "SWITCHBOARD_NATS_MESSAGING_PASSWORD",
-                "SWITCHBOARD_NATS_DEVICES_PASSWORD"]
+    required = sorted(set(re.findall(r"\$\{(SWITCHBOARD_\w+):\?", (ROOT / "docker-compose.yml").read_text())))
+    assert {"SWITCHBOARD_JWT_SECRET", *(f"SWITCHBOARD_NATS_{service}_PASSWORD" for service in
+            ("EDGE", "MESSAGING", "DEVICES", "NOTIFICATIONS"))} <= set(required), required
     given = {name: "x" * 40 for name in required}
     base = {k: v for k, v in os.environ.items() if k not in required}
     for name in required:
