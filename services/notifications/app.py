@@ -9,10 +9,10 @@ import logging
 from sanic import Sanic
 
 from protos.devices_pb2_grpc import DeviceServiceStub
-from services.notifications import registry
 from services.notifications.devices import DeviceDirectory
 from services.notifications.intake import Intake
 from services.notifications.messages import MessageReader
+from services.notifications.providers.factory import build_providers
 from services.notifications.sender import Sender
 from services.notifications.settings import Settings, load_settings
 from services.notifications.store import PushStore
@@ -34,7 +34,7 @@ def create_app(settings: Settings) -> Sanic:
         nc = await sb_nats.connect(settings, name=f"notifications-{settings.node_id}")
         devices_channel = channel(settings.devices_grpc_target, transport)
         directory = DeviceDirectory(stub(DeviceServiceStub, devices_channel))
-        store, providers = PushStore(pool), registry.build(settings)
+        store, providers = PushStore(pool), build_providers(settings)
         intake = Intake(nc, sb_nats.Subjects(settings.nats_prefix), store, directory, frozenset(providers),
                         settings)
         sender = Sender(store, directory, MessageReader(pool), providers, settings)

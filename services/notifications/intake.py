@@ -18,7 +18,6 @@ import logging
 from collections import defaultdict
 from datetime import UTC, datetime
 
-import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -34,7 +33,9 @@ from switchboard.workers import Worker
 
 log = logging.getLogger(__name__)
 
-ACK_WAIT_SECONDS = 30.0
+# A batch's decision takes one devices call per recipient and one statement; a message not acknowledged by
+# then (its process died) is delivered again, and scheduling it again changes nothing.
+ACK_WAIT_SECONDS = 10.0
 FETCH_WAIT_SECONDS = 1.0
 RESUBSCRIBE_SECONDS = 1.0
 REDELIVER_DELAY_SECONDS = 1.0
@@ -61,7 +62,7 @@ class Intake(Worker):
         while True:
             try:
                 batch = await sub.fetch(self._settings.push_batch, timeout=FETCH_WAIT_SECONDS)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nothing within the wait (nats-py raises its own subclass, or asyncio's)
                 continue
             except Exception as exc:  # NATS reconnecting: nats-py restores the subscription
                 log.warning("fetch from the inbox stream failed", extra={"error": repr(exc)})

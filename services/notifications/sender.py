@@ -14,10 +14,11 @@ Outcomes: ACCEPTED → ``sent``; RETRY → ``pending`` again after ``max(Retry-A
 ``push_max_attempts``; INVALID_TOKEN → the token is cleared in ``user_devices`` (``ClearPushToken``) and the row
 ``failed``: intake schedules only devices with a token, so it is never tried again; FAILED → ``failed``.
 
-A provider is called with a deadline (a timeout counts as RETRY) and at most ``push_provider_concurrency``
-calls in flight per provider, and each push runs in its own task: a provider that hangs holds its own slots,
-not the other providers' nor the claim loop. The service is off the message path altogether (it reads the
-stream after messaging acknowledged the sender), so a dead provider never slows message delivery."""
+Each provider bounds its own calls (a deadline, ``push_provider_timeout_seconds``, answered as RETRY; at most
+``push_provider_concurrency`` in flight), and each push runs in its own task, at most ``push_batch`` at once:
+a provider that hangs holds its own slots, not the other providers' nor the claim loop. The service is off the
+message path altogether (it reads the stream after messaging acknowledged the sender), so a dead provider never
+slows message delivery."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from datetime import UTC, datetime
 from services.notifications import metrics, payload
 from services.notifications.devices import DeviceDirectory
 from services.notifications.messages import MessageReader
-from services.notifications.providers.base import Outcome, Provider, Push, Result
+from services.notifications.providers.base import Outcome, Provider, Result
 from services.notifications.settings import Settings
 from services.notifications.store import Claimed, PushStore
 from switchboard.workers import Worker
@@ -48,7 +49,6 @@ class Sender(Worker):
                  providers: Mapping[str, Provider], settings: Settings) -> None:
         self._store, self._directory, self._reader = store, directory, reader
         self._providers, self._settings = providers, settings
-        self._slots = {name: asyncio.Semaphore(settings.push_provider_concurrency) for name in providers}
         self._in_flight: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -57,7 +57,7 @@ class Sender(Worker):
             try:
                 if time.monotonic() - last_scan >= SCAN_SECONDS:
                     last_scan = time.monotonic()
-                    await self._store.withdraw_read(self._settings.push_withdraw_horizon_seconds)
+                    await self._withdraw_read()
                     metrics.PENDING.set(await self._store.depth())
                 room = self._settings.push_batch - len(self._in_flight)
                 for claimed in await self._store.claim(room, self._settings.push_lease_seconds) if room > 0 else []:
@@ -75,6 +75,12 @@ class Sender(Worker):
         for task in list(self._in_flight):
             task.cancel()
         await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _withdraw_read(self) -> None:
+        """Alerts whose message was read since (on any device) are withdrawn with a silent push."""
+        shown = await self._store.shown_alerts(self._settings.push_withdraw_horizon_seconds)
+        read = await self._reader.messages(message_id for _, message_id in shown)
+        await self._store.withdraw([(row, m) for row, m in shown if m in read and read[m].read])
 
     async def _deliver(self, claimed: Claimed) -> None:
         try:
@@ -105,7 +111,7 @@ class Sender(Worker):
         badge = await self._reader.unread(claimed.user_id)
         push = payload.alert(claimed, message, badge, device.push_token, self._settings) \
             if claimed.kind == "alert" else payload.withdrawal(claimed, badge, device.push_token)
-        result = await self._send(provider, push)
+        result = await provider.send(push)
         metrics.PUSHES.labels(provider.name, result.outcome.value).inc()
         if result.outcome is Outcome.ACCEPTED:
             if claimed.kind == "alert":
@@ -122,13 +128,6 @@ class Sender(Worker):
                                               "outcome": result.outcome.value, "detail": result.detail})
             await finish(claimed, "failed", provider.name, f"{result.outcome.value}: {result.detail}",
                          collapse_seconds=collapse)
-
-    async def _send(self, provider: Provider, push: Push) -> Result:
-        async with self._slots[provider.name]:
-            try:
-                return await asyncio.wait_for(provider.send(push), self._settings.push_provider_timeout_seconds)
-            except TimeoutError:
-                return Result(Outcome.RETRY, detail="timeout")
 
     def _backoff(self, claimed: Claimed, result: Result) -> float:
         backoff = min(self._settings.push_retry_base_seconds * 2 ** (claimed.attempts - 1),

@@ -1,18 +1,20 @@
-"""Settings of the notifications service: its port, the push policy (grace, collapse window, preview) and the
-bounds that keep a slow provider from piling work up. The providers' own credentials live with each provider
-(``services/notifications/providers``); a provider without them is off."""
+"""Settings of the notifications service: its port and the push policy (grace, collapse window, preview,
+retries), plus the providers' section (credentials, deadlines, in-flight bounds:
+:class:`~services.notifications.providers.settings.PushProviderSettings`); a provider without its credentials is
+off."""
 
 from __future__ import annotations
 
 import dataclasses
 
+from services.notifications.providers.settings import PushProviderSettings
 from switchboard.settings import CommonSettings, load
 
 PREVIEWS = ("full", "private")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Settings(CommonSettings):
+class Settings(CommonSettings, PushProviderSettings):
     notifications_http_port: int = 8103
     # How long a message may stay unseen before a device without a live socket is woken. 5 s: an app that is
     # reconnecting (a phone unlocked, a tab restored) registers and gets the backlog by itself within that, and a
@@ -27,9 +29,8 @@ class Settings(CommonSettings):
     push_body_max_chars: int = 200
     # A sent notification whose message is read on another device within this long is withdrawn (silent push).
     push_withdraw_horizon_seconds: float = 3600.0
-    # Provider calls: a deadline each, at most this many in flight per provider, then retries with backoff.
-    push_provider_timeout_seconds: float = 10.0
-    push_provider_concurrency: int = 16
+    # A provider's RETRY (429, 5xx, unreachable, timed out): again after max(Retry-After, backoff), backoff
+    # doubling from the base up to the max; failed after this many attempts.
     push_retry_base_seconds: float = 2.0
     push_retry_max_seconds: float = 300.0
     push_max_attempts: int = 8
@@ -39,6 +40,7 @@ class Settings(CommonSettings):
     push_batch: int = 100
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.push_preview not in PREVIEWS:
             raise ValueError(f"SWITCHBOARD_PUSH_PREVIEW must be one of {', '.join(PREVIEWS)}")
 

@@ -137,17 +137,28 @@ class PushStore:
                  "collapse": _micros(collapse_seconds), "accepted": accepted, "alert": alert,
                  "provider": provider or None, "detail": detail[:255], "id": claimed.id})
 
+    async def shown_alerts(self, horizon_seconds: float) -> list[tuple[int, int]]:
+        """``(row id, message id)`` of the alerts devices show, pushed within the horizon: the candidates for a
+        withdrawal once their message is read. A plain (non-locking) read."""
+        async with self._pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(
+                "SELECT id, pushed_message_id FROM push_notifications WHERE state = 'sent' AND shown"
+                " AND message_id = pushed_message_id AND last_sent_at > NOW(3) - INTERVAL %s MICROSECOND",
+                (_micros(horizon_seconds),))
+            return [(int(i), int(m)) for i, m in await cur.fetchall()]
+
     @retry_transient
-    async def withdraw_read(self, horizon_seconds: float) -> int:
-        """Rows whose shown alert's message was read (on any device) go back to ``pending`` as a withdrawal, due
-        now. Reads messaging's ``chat_messages`` (same database, read-only: where read receipts are kept)."""
+    async def withdraw(self, rows: Sequence[tuple[int, int]]) -> None:
+        """Turn these shown alerts into withdrawals due now, unless a newer message or another outcome came in
+        between (the row's message and state are checked again). Only this table is written or locked:
+        messaging's receipts are read apart, so they never wait on this service."""
+        if not rows:
+            return
         async with transaction(self._pool) as cur:
-            return int(await cur.execute(
-                """UPDATE push_notifications p JOIN chat_messages m ON m.id = p.pushed_message_id
-                      SET p.kind = 'withdraw', p.state = 'pending', p.due_at = NOW(3), p.attempts = 0
-                    WHERE p.state = 'sent' AND p.shown AND p.message_id = p.pushed_message_id
-                      AND p.last_sent_at > NOW(3) - INTERVAL %s MICROSECOND AND m.status = 'read'""",
-                (_micros(horizon_seconds),)))
+            await cur.execute(
+                "UPDATE push_notifications SET kind = 'withdraw', state = 'pending', due_at = NOW(3), attempts = 0"
+                f" WHERE state = 'sent' AND shown AND (id, message_id) IN ({placeholders(len(rows), 2)})",
+                [value for row in sorted(rows) for value in row])
 
     async def depth(self) -> int:
         """Pushes waiting or in flight."""

@@ -26,6 +26,7 @@ from switchboard.grpc import Transport, channel, stub
 from switchboard.runner import NatsServer
 from switchboard.settings import load
 from tests.support.polling import eventually
+from tests.support.push_peers.fixtures import fcm_service_account, push_tls  # noqa: F401 - fixtures
 from tests.support.system import System
 from tests.support.users import SocketUser
 
@@ -82,7 +83,9 @@ class Pipeline:
         await eventually(self.store.depth, 0, timeout=30)
 
 
-@pytest.fixture(scope="package")
+# Module scope: every deployment of a test session shares one database, so the pushes of test_service.py's
+# notifications service would be claimed by this pipeline's sender if both ran at once (as two replicas would).
+@pytest.fixture(scope="module")
 async def pipeline(mysql_url: str, nats_server: NatsServer, run_dir: Path) -> AsyncIterator[Pipeline]:
     log_dir = run_dir / "notifications-tests"
     log_dir.mkdir(exist_ok=True)
