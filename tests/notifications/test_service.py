@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,28 @@ async def test_each_sleeping_device_gets_one_push_through_its_provider(stack: St
     assert apns_request.decoded["aps"]["alert"] == {"title": "Agent", "body": "Your parcel is on its way"}
     await stack.settled()
     assert [len(sends(p, t)) for p, t in ((stack.apns, apns_token), (stack.fcm, fcm_token))] == [1, 1]
+    metrics = metrics_text(stack)
+    for provider in ("apns", "fcm", "webpush"):
+        assert f'switchboard_notifications_pushes_total{{outcome="accepted",provider="{provider}"}}' in metrics
+        assert f'switchboard_notifications_push_latency_seconds_count{{provider="{provider}"}}' in metrics
+    await eventually(lambda: "switchboard_notifications_pending 0.0" in metrics_text(stack))  # gauge: each second
+
+
+def metrics_text(stack: Stack) -> str:
+    port = stack.system.services["notifications"].http_port
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
+        return str(reply.read().decode())
+
+
+@pytest.mark.parametrize("push_token", [
+    {"provider": "gcm", "token": "t"}, {"endpoint": "https://push.example.net/x", "keys": {"auth": "a"}},
+    "two words", "x" * 4097, {"provider": "webpush", "token": "not a subscription"}, 42,
+])
+async def test_a_malformed_registration_is_refused(stack: Stack, push_token: Any) -> None:
+    user = await stack.user("user")
+    reply = await user.call("update_push_token", {"push_token": push_token})
+    assert reply["success"] is False and reply["error"]["code"] == "INVALID_ARGUMENT", reply
+    await user.close()
 
 
 async def test_an_unregistered_token_is_cleared_from_the_device(stack: Stack) -> None:
