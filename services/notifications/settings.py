@@ -15,7 +15,7 @@ PREVIEWS = ("full", "private")
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings(CommonSettings, PushProviderSettings):
-    notifications_http_port: int = 8103
+    notifications_http_port: int = 8103  # /health, /ready, /metrics (the service serves nothing else)
     # How long a message may stay unseen before a device without a live socket is woken. 5 s: an app that is
     # reconnecting (a phone unlocked, a tab restored) registers and gets the backlog by itself within that, and a
     # user reading on another device marks the message read by then; longer and the phone buzzes after the
@@ -25,7 +25,9 @@ class Settings(CommonSettings, PushProviderSettings):
     push_collapse_seconds: float = 30.0
     # full: the sender and the text on the lock screen; private: push_title and "New message" only.
     push_preview: str = "full"
-    push_title: str = "New message"
+    # The title of a private preview and of a system message's push: your app's or your brand's name.
+    push_title: str = "Support"
+    # A longer text is cut (with "…") in a full preview.
     push_body_max_chars: int = 200
     # A sent notification whose message is read on another device within this long is withdrawn (silent push).
     push_withdraw_horizon_seconds: float = 3600.0
@@ -36,6 +38,7 @@ class Settings(CommonSettings, PushProviderSettings):
     push_max_attempts: int = 8
     # A push claimed by a process that died is claimed again after this lease (see store.py: 'sending').
     push_lease_seconds: float = 30.0
+    # How often due pushes are looked for; at most this many messages per fetch and pushes in flight at once.
     push_poll_seconds: float = 0.2
     push_batch: int = 100
 
