@@ -72,7 +72,7 @@ def registration(provider: str, token: Any) -> Registration:
             provider = "webpush"
         else:
             provider = "apns" if isinstance(token, str) and _APNS.fullmatch(token) else "fcm"
-    if provider not in PROVIDERS:
+    if not isinstance(provider, str) or provider not in PROVIDERS:
         raise InvalidArgument(f"push_token: provider must be one of {', '.join(sorted(PROVIDERS))}")
     stored = _subscription(token) if provider == "webpush" else _opaque(token)
     if len(stored) > MAX_TOKEN_CHARS:

@@ -136,6 +136,7 @@ def metrics_text(stack: Stack) -> str:
 @pytest.mark.parametrize("push_token", [
     {"provider": "gcm", "token": "t"}, {"endpoint": "https://push.example.net/x", "keys": {"auth": "a"}},
     "two words", "x" * 4097, {"provider": "webpush", "token": "not a subscription"}, 42,
+    {"provider": ["fcm"], "token": "t"}, {"provider": "fcm", "token": {"nested": 1}},
 ])
 async def test_a_malformed_registration_is_refused(stack: Stack, push_token: Any) -> None:
     user = await stack.user("user")
