@@ -194,3 +194,32 @@ async def test_a_service_killed_mid_burst_loses_nothing_and_doubles_nothing(stac
     await stack.settled()
     assert len(sends(stack.fcm, token)) == 1
     assert app_data(stack.fcm, push) == {"session_id": session_id, "message_id": str(ids[-1]), "badge": "6"}
+
+
+async def test_a_service_killed_while_a_push_is_at_the_provider_repeats_it_under_the_same_collapse_key(
+        stack: Stack) -> None:
+    """The one case a repeat is possible: the provider had the push when the process died. The lease brings the
+    row back and the push goes again; the device replaces its notification (same collapse key), and the row ends
+    ``sent`` with the latest message."""
+    customer, agent, session_id = await conversation(stack)
+    token = f"fcm-held:{customer.user_id}"
+    await stack.asleep(customer, "android", {"provider": "fcm", "token": token})
+    stack.fcm.gate.clear()  # the peer holds requests unanswered
+    try:
+        message_id = await send(agent, session_id, "held at the provider")
+        await eventually(lambda: stack.fcm.in_flight == 1)
+        await stack.system.services["notifications"].kill()
+    finally:
+        stack.fcm.gate.set()
+    await stack.system.start_service("notifications")
+
+    async def state() -> str:
+        [(found,)] = await stack.system.query("SELECT state FROM push_notifications WHERE session_id = %s",
+                                              session_id)
+        return str(found)
+
+    await eventually(state, "sent")  # only the new process, after the lease, can have finished the row
+    pushes = sends(stack.fcm, token)  # the repeat, and the held one if the peer answered it after the kill
+    assert 1 <= len(pushes) <= 2
+    assert {(r.decoded["android"]["collapse_key"], app_data(stack.fcm, r)["message_id"]) for r in pushes} == {
+        (session_id, str(message_id))}
