@@ -96,16 +96,20 @@ class Intake(Worker):
         statement for the batch. Raises (nothing acknowledged) when devices or MySQL cannot answer."""
         if not self._providers:  # no provider configured: nothing will ever be sent, so nothing is recorded
             return
-        by_user: dict[int, list[dict]] = defaultdict(list)
+        by_user: dict[int, list[tuple[str, int, datetime]]] = defaultdict(list)
         for msg in batch:
-            event = decode(msg.data)
-            user_id = Subjects.user_of(msg.subject)
-            if event.get("event") == "new_message" and event["data"].get("from_user_id") != user_id:
-                by_user[user_id].append(event["data"])
+            try:
+                event, user_id = decode(msg.data), Subjects.user_of(msg.subject)
+                data = event["data"]
+                if event.get("event") == "new_message" and data.get("from_user_id") != user_id:
+                    by_user[user_id].append((str(data["session_id"]), int(data["id"]), _stored_at(data["timestamp"])))
+            except (KeyError, TypeError, ValueError):  # never redelivered forever: it can never be read
+                metrics.MESSAGES.labels("unreadable").inc()
+                log.error("unreadable message on the inbox stream, skipped", extra={"subject": msg.subject})
         items: list[NewMessage] = []
         for user_id, messages in by_user.items():
             devices = [d for d in await self._directory.devices(user_id) if pushable(d, self._providers)]
             metrics.MESSAGES.labels("scheduled" if devices else "no_offline_device").inc(len(messages))
-            items += [NewMessage(user_id, d.device_id, m["session_id"], m["id"], _stored_at(m["timestamp"]))
-                      for m in messages for d in devices]
+            items += [NewMessage(user_id, d.device_id, session_id, message_id, stored_at)
+                      for session_id, message_id, stored_at in messages for d in devices]
         await self._store.schedule(items, self._settings.push_grace_seconds, self._settings.push_collapse_seconds)

@@ -3,10 +3,13 @@ withdraw, and provider failures."""
 
 from __future__ import annotations
 
+import nats
 import pytest
+from prometheus_client import REGISTRY
 
 from protos import devices_pb2
 from services.notifications.providers.base import Outcome, Result
+from switchboard.nats import Subjects
 from tests.notifications.conftest import Pipeline
 from tests.support.polling import eventually
 from tests.support.users import SocketUser, open_conversation
@@ -133,3 +136,15 @@ async def test_a_provider_down_then_up_delivers_once(pipeline: Pipeline) -> None
     [(state,)] = await pipeline.system.query(
         "SELECT state FROM push_notifications WHERE session_id = %s", session_id)
     assert state == "sent"
+
+
+async def test_an_unreadable_stream_message_is_skipped_not_redelivered_forever(pipeline: Pipeline) -> None:
+    admin = await nats.connect(pipeline.system.nats.admin_url)
+    try:
+        await admin.jetstream().publish(Subjects(pipeline.system.prefix).user_inbox(1), b"not json")
+    finally:
+        await admin.close()
+    _, agent, session_id, token = await conversation(pipeline)
+    await send(agent, session_id, "still flowing")
+    await eventually(lambda: pipeline.provider.to(token))
+    assert REGISTRY.get_sample_value("switchboard_notifications_messages_total", {"decision": "unreadable"}) == 1
