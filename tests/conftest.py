@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -15,11 +14,9 @@ from switchboard.db import MySQLURL
 from switchboard.migrate import migrate
 from switchboard.runner import NatsServer
 from tests.support.system import System
-from tests.support.users import SocketUser
+from tests.support.users import SocketUser, new_user_id
 
 MYSQL_SERVER = "mysql://root@127.0.0.1:3306"
-
-_user_ids = itertools.count(10_000)
 
 Connect = Callable[..., Awaitable[SocketUser]]
 
@@ -83,7 +80,7 @@ async def connect(system: System) -> AsyncIterator[Connect]:
 
     async def make(role: str = "user", node: int = 0, user_id: int | None = None,
                    device_id: str | None = None, register: bool = True) -> SocketUser:
-        uid = user_id or next(_user_ids)
+        uid = user_id or new_user_id()
         user = SocketUser(system.edges[node].url, uid, system.token(uid, role), device_id=device_id)
         users.append(user)
         if register:

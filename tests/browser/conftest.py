@@ -5,7 +5,6 @@ directory (``--basetemp`` chooses it), named after the test."""
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,12 +15,11 @@ from playwright.async_api import Browser, BrowserContext, async_playwright
 from switchboard.runner import NatsServer, free_port
 from tests.browser.pages import ConsolePage, WidgetPage
 from tests.support.system import System
+from tests.support.users import new_user_id
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-_user_ids = itertools.count(7_000_000)
 
 
 @pytest.fixture(scope="session")
@@ -76,14 +74,14 @@ class Browsers:
     async def widget(self, edge_url: str, edges: list[str], user_id: int | None = None,
                      context: BrowserContext | None = None, lang: str = "en") -> WidgetPage:
         page = await (context or await self.context()).new_page()
-        widget = WidgetPage(page, user_id or next(_user_ids), edge_url, edges, lang)
+        widget = WidgetPage(page, user_id or new_user_id(), edge_url, edges, lang)
         await widget.open()
         return widget
 
     async def console(self, edge_url: str, edges: list[str], user_id: int | None = None, role: str = "agent",
                       lang: str = "en") -> ConsolePage:
         page = await (await self.context()).new_page()
-        console = ConsolePage(page, user_id or next(_user_ids), edge_url, edges, lang, role)
+        console = ConsolePage(page, user_id or new_user_id(), edge_url, edges, lang, role)
         await console.open()
         return console
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -11,15 +10,10 @@ import pytest
 
 from client import AsyncWebSocketClient
 from tests.support.system import System
-
-_user_ids = itertools.count(700_000)
+from tests.support.users import new_user_id
 
 FAST = {"retry_interval": 0.1, "max_retry_interval": 1.0, "heartbeat_interval": 1.0, "heartbeat_timeout": 2.0,
         "gap_timeout": 0.3, "send_timeout": 5.0}
-
-
-def next_user_id() -> int:
-    return next(_user_ids)
 
 
 class Recorder:
@@ -52,7 +46,7 @@ async def sdk(system: System) -> AsyncIterator[SdkFactory]:
                    connect: bool = True, device_id: str | None = None, **config: Any,
                    ) -> tuple[AsyncWebSocketClient, Recorder]:
         sys_ = system_ or system
-        uid = user_id or next_user_id()
+        uid = user_id or new_user_id()
         client = AsyncWebSocketClient(sys_.edges[node].url, **{**FAST, **config})
         rec = Recorder(client)
         made.append(client)

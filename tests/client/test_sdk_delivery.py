@@ -19,9 +19,10 @@ import pytest
 from client import AsyncWebSocketClient, WebSocketClient
 from client.link import Link
 from switchboard.nats import Subjects, encode
-from tests.client.conftest import FAST, Recorder, SdkFactory, next_user_id
+from tests.client.conftest import FAST, Recorder, SdkFactory
 from tests.support.polling import eventually
 from tests.support.system import System
+from tests.support.users import new_user_id
 
 REPO = Path(__file__).parents[2]
 
@@ -39,7 +40,7 @@ def ticks(rec: Recorder, message_id: int) -> list[str]:
 async def test_ticks_never_move_backwards_on_any_device_of_the_sender(sdk: SdkFactory, system: System) -> None:
     """read and delivered in both orders, on two devices of the sender; a stale ``delivered`` (what a batched
     receipt announced late looks like) is pushed through the real edge after ``read``."""
-    uid = next_user_id()
+    uid = new_user_id()
     phone, phone_rec = await sdk("user", user_id=uid, device_id="phone")
     _, laptop_rec = await sdk("user", user_id=uid, node=1, device_id="laptop")
     agent, _ = await sdk("agent", node=1, auto_ack_delivered=False)
@@ -75,7 +76,7 @@ async def test_sends_refused_during_a_backend_outage_retry_briefly_and_resume(
     the reconnect backoff), and everything queued goes as soon as messaging is back."""
     system: System = await make_system(edges=1)
     messaging = system.services["messaging"]
-    uid, agent_id = next_user_id(), next_user_id()
+    uid, agent_id = new_user_id(), new_user_id()
     # Default reconnect settings on purpose: they must not leak into send retries.
     customer = AsyncWebSocketClient(system.edges[0].url)
     agent = AsyncWebSocketClient(system.edges[0].url)
@@ -129,7 +130,7 @@ async def test_delivered_is_sent_once_on_message_returned_and_not_for_held_messa
         sdk: SdkFactory, system: System, monkeypatch: pytest.MonkeyPatch) -> None:
     """The sync face with a slow UI callback; then a lost push, so a later message is held back meanwhile."""
     customer, c_rec = await sdk("user")
-    agent_id = next_user_id()
+    agent_id = new_user_id()
     agent = WebSocketClient(system.edges[1].url, **FAST)
     shown: list[Any] = []
     entered, release = threading.Event(), threading.Event()
@@ -176,7 +177,7 @@ async def test_delivered_is_sent_once_on_message_returned_and_not_for_held_messa
 async def test_receipts_refused_during_a_backend_outage_are_sent_again(make_system) -> None:
     system: System = await make_system(edges=1)
     messaging = system.services["messaging"]
-    uid, agent_id = next_user_id(), next_user_id()
+    uid, agent_id = new_user_id(), new_user_id()
     customer = AsyncWebSocketClient(system.edges[0].url, **FAST)
     agent = AsyncWebSocketClient(system.edges[0].url, **FAST)
     c_rec = Recorder(customer)
@@ -234,7 +235,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 async def test_a_restarted_app_shows_nothing_twice_and_holds_a_live_push_for_the_backlog(
         sdk: SdkFactory, system: System, tmp_path: Path) -> None:
     customer, _ = await sdk("user")
-    agent_id = next_user_id()
+    agent_id = new_user_id()
     joiner, _ = await sdk("agent", user_id=agent_id, node=1)
     session_id = await conversation(customer, joiner)
     await joiner.close()
@@ -286,7 +287,7 @@ async def test_a_device_back_from_away_catches_up_on_what_another_device_acknowl
     """The server pushes again only what no device of the user acknowledged: a device that was away learns of
     the rest (and of its user's own messages sent from another device) by syncing its sessions on reconnect,
     even when no later message reveals the gap."""
-    uid = next_user_id()
+    uid = new_user_id()
     phone, _ = await sdk("user", user_id=uid, device_id="phone")
     laptop, laptop_rec = await sdk("user", user_id=uid, node=1, device_id="laptop")
     agent, _ = await sdk("agent", node=1)

@@ -16,10 +16,10 @@ import pytest
 
 from client import AsyncWebSocketClient, ConnectionStatus, SendFailedError, WebSocketClient
 from switchboard.runner import free_port
-from tests.client.conftest import FAST, Recorder, SdkFactory, next_user_id
+from tests.client.conftest import FAST, Recorder, SdkFactory
 from tests.support.polling import eventually
 from tests.support.system import System
-from tests.support.users import SocketUser
+from tests.support.users import SocketUser, new_user_id
 
 REPO = Path(__file__).parents[2]
 
@@ -79,7 +79,7 @@ async def test_reconnects_after_the_edge_is_killed_and_sends_what_was_queued(mak
     system: System = await make_system(edges=2)
     edge, other = system.edges
     tokens_asked = 0
-    uid = next_user_id()
+    uid = new_user_id()
 
     def token_provider() -> str:
         nonlocal tokens_asked
@@ -90,7 +90,7 @@ async def test_reconnects_after_the_edge_is_killed_and_sends_what_was_queued(mak
     rec = Recorder(customer)
     try:
         assert await customer.connect(uid, token_provider=token_provider, timeout=15)
-        agent_id = next_user_id()
+        agent_id = new_user_id()
         agent = await SocketUser(other.url, agent_id, system.token(agent_id, "agent")).join()
         session_id = await customer.open_session()
         assert (await agent.call("join_session", {"session_id": session_id}))["success"]
@@ -131,7 +131,7 @@ async def test_a_half_open_connection_is_detected_by_heartbeats(make_system) -> 
     """SIGSTOP the edge: TCP stays up, nothing answers. The missed heartbeat ack triggers the reconnect."""
     system: System = await make_system(edges=1)
     edge = system.edges[0]
-    uid = next_user_id()
+    uid = new_user_id()
     customer = AsyncWebSocketClient(edge.url, **{**FAST, "heartbeat_interval": 0.5, "heartbeat_timeout": 1.0,
                                                  "connect_timeout": 2.0, "request_timeout": 2.0})
     try:
@@ -246,7 +246,7 @@ async def test_kicked_client_stops_reconnecting(sdk: SdkFactory) -> None:
 async def test_many_threads_sending_at_once(sdk: SdkFactory, system: System) -> None:
     """The blocking client from 8 threads: every message acked, delivered once, each thread's order kept."""
     agent, a_rec = await sdk("agent", node=1)
-    uid = next_user_id()
+    uid = new_user_id()
     client = WebSocketClient(system.edges[0].url, max_queue_size=1000, **FAST)
     callback_threads: set[str] = set()
     client.on_message_sent(lambda *_: callback_threads.add(threading.current_thread().name))
@@ -275,7 +275,7 @@ async def test_the_example_agent_bot_answers_a_customer(sdk: SdkFactory, system:
     from examples.agent_bot import AgentBot
 
     customer, c_rec = await sdk("user")
-    agent_id = next_user_id()
+    agent_id = new_user_id()
     client = WebSocketClient(system.edges[1].url, **FAST)
     try:
         AgentBot(client, agent_id, reply=lambda text: f"echo: {text}")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from client import AsyncWebSocketClient, ConnectionStatus
 from switchboard.runner import free_port
-from tests.client.conftest import next_user_id
 from tests.support.polling import eventually
 from tests.support.system import System
+from tests.support.users import new_user_id
 
 
 async def test_several_edge_urls_move_to_a_live_edge_when_one_dies(make_system) -> None:
@@ -14,7 +14,7 @@ async def test_several_edge_urls_move_to_a_live_edge_when_one_dies(make_system) 
     system: System = await make_system(edges=2)
     first, second = system.edges
     dead = f"http://127.0.0.1:{free_port()}"
-    uid = next_user_id()
+    uid = new_user_id()
     client = AsyncWebSocketClient([dead, first.url, second.url], heartbeat_interval=1.0, heartbeat_timeout=2.0)
     drops: list[int] = []
 
@@ -35,7 +35,7 @@ async def test_several_edge_urls_move_to_a_live_edge_when_one_dies(make_system) 
 
 
 async def test_a_single_url_and_the_positional_form_still_work(system: System) -> None:
-    uid = next_user_id()
+    uid = new_user_id()
     client = AsyncWebSocketClient(system.edges[0].url)
     try:
         assert await client.connect(uid, system.token(uid), timeout=15)

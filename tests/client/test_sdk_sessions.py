@@ -9,15 +9,16 @@ import pytest
 
 from client import WebSocketClient
 from client.errors import Forbidden
-from tests.client.conftest import FAST, SdkFactory, next_user_id
+from tests.client.conftest import FAST, SdkFactory
 from tests.support.polling import eventually
 from tests.support.system import System
+from tests.support.users import new_user_id
 
 
 async def test_list_transfer_and_close_on_both_faces(sdk: SdkFactory, system: System) -> None:
     customer, c_rec = await sdk("user")
     agent, a_rec = await sdk("agent", node=1)
-    target_id = next_user_id()
+    target_id = new_user_id()
     target = WebSocketClient(system.edges[0].url, **FAST)  # the sync face
     try:
         assert await asyncio.to_thread(target.connect, target_id, system.token(target_id, "agent"))

@@ -8,7 +8,6 @@ hashes on the client address, and the edges trust only nginx's own (127.0.0.2)."
 from __future__ import annotations
 
 import asyncio
-import itertools
 import signal
 from collections import defaultdict
 
@@ -17,9 +16,8 @@ import pytest
 from switchboard.cluster import LoopbackCluster
 from tests.connection.test_js_client import check_conversation, run_conversation
 from tests.support.polling import eventually
-from tests.support.users import SocketUser, open_conversation
+from tests.support.users import SocketUser, new_user_id, open_conversation
 
-_user_ids = itertools.count(500_000)
 POLLING = ("polling",)
 
 
@@ -29,7 +27,7 @@ def client_address(n: int) -> str:
 
 async def joined(cluster: LoopbackCluster, address: str, role: str = "user",
                  transports: tuple[str, ...] = ("websocket",), url: str | None = None) -> SocketUser:
-    uid = next(_user_ids)
+    uid = new_user_id()
     user = SocketUser(url or cluster.url, uid, cluster.deployment.token(uid, role), source_address=address)
     return await user.join(transports=transports)
 
@@ -106,8 +104,8 @@ async def test_the_edge_sees_the_client_address_nginx_forwards(cluster: Loopback
     its one trusted proxy), never what the client wrote itself; straight to an edge, the header is ignored."""
     forged = {"X-Forwarded-For": "198.51.100.66"}
     through, direct = client_address(30), client_address(31)
-    via_nginx = SocketUser(cluster.url, next(_user_ids), "", source_address=through)
-    bypassing = SocketUser(cluster.deployment.edges[0].url, next(_user_ids), "", source_address=direct)
+    via_nginx = SocketUser(cluster.url, new_user_id(), "", source_address=through)
+    bypassing = SocketUser(cluster.deployment.edges[0].url, new_user_id(), "", source_address=direct)
     try:
         for user in (via_nginx, bypassing):
             user.token = cluster.deployment.token(user.user_id)

@@ -5,7 +5,6 @@ other, over WebSocket and over HTTP long-polling (what clients behind proxies fa
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import shutil
 from pathlib import Path
@@ -15,12 +14,11 @@ import pytest
 
 from switchboard.deployment import Deployment
 from tests.support.system import System
+from tests.support.users import new_user_id
 
 JS_DIR = Path(__file__).resolve().parents[1] / "js"
 SCRIPT = JS_DIR / "conversation.mjs"
 MESSAGES = 20
-
-_user_ids = itertools.count(50_000)
 
 
 def _node() -> str:
@@ -34,7 +32,7 @@ async def run_conversation(system: Deployment, transports: list[str],
                            urls: tuple[str, str] | None = None) -> dict[str, Any]:
     """The script's result; the customer on the first edge and the agent on the second unless ``urls`` says
     where each connects (nginx, in the cluster tests)."""
-    customer_id, agent_id = next(_user_ids), next(_user_ids)
+    customer_id, agent_id = new_user_id(), new_user_id()
     customer_url, agent_url = urls or (system.edges[0].url, system.edges[1].url)
     args = {
         "customer": {"url": customer_url, "token": system.token(customer_id, "user"), "user_id": customer_id},

@@ -3,11 +3,8 @@ zlib state between messages, switchboard/ws_compression.py), and messages large 
 
 from __future__ import annotations
 
-import itertools
-
 from tests.support.raw import RawSocket
-
-_users = itertools.count(4_100_000_000)
+from tests.support.users import new_user_id
 
 
 async def test_deflate_is_negotiated_without_context_takeover_and_messages_round_trip(system) -> None:
@@ -20,7 +17,7 @@ async def test_deflate_is_negotiated_without_context_takeover_and_messages_round
             "permessage-deflate", "server_no_context_takeover", "client_no_context_takeover",
             "server_max_window_bits=12", "client_max_window_bits=12"]
         await raw.join()
-        user = next(_users)
+        user = new_user_id()
         assert (await raw.register(user, system.token(user)))["success"]
         session_id = (await raw.call("open_session", {}))["session_id"]
         texts = ["short " * 16, "large " * 700]  # about 100 bytes and 4 KB

@@ -5,7 +5,6 @@ matches what the system holds, and kick and send-system act through the real RPC
 from __future__ import annotations
 
 import asyncio
-import itertools
 import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,9 +18,7 @@ from switchboard.nats import Subjects
 from switchboard.nats_auth import OPERATOR
 from switchboard.runner import free_port
 from tests.support.system import System
-from tests.support.users import SocketUser, open_conversation
-
-_users = itertools.count(4_200_000_000)
+from tests.support.users import SocketUser, new_user_id, open_conversation
 
 
 @dataclass
@@ -67,7 +64,7 @@ async def ops(make_system: Callable[..., Awaitable[System]]) -> AsyncIterator[tu
 
 async def _user(system: System, role: str = "user", node: int = 0, user_id: int | None = None,
                 device_id: str | None = None) -> SocketUser:
-    uid = user_id or next(_users)
+    uid = user_id or new_user_id()
     return await SocketUser(system.edges[node].url, uid, system.token(uid, role), device_id=device_id).join()
 
 
@@ -158,7 +155,7 @@ async def test_sessions_list_and_show(ops: tuple[System, Run]) -> None:
 
 async def test_devices_list_and_kick_through_the_registry(ops: tuple[System, Run]) -> None:
     system, run = ops
-    uid = next(_users)
+    uid = new_user_id()
     phone = await _user(system, user_id=uid, device_id="phone")
     laptop = await _user(system, user_id=uid, node=1, device_id="laptop")
     try:

@@ -6,7 +6,6 @@ gauge move with real traffic."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -21,12 +20,11 @@ from services.messaging.settings import Settings as MessagingSettings
 from services.notifications.settings import Settings as NotificationsSettings
 from tests.support.polling import eventually
 from tests.support.system import System
-from tests.support.users import SocketUser, open_conversation
+from tests.support.users import SocketUser, new_user_id, open_conversation
 
 ROOT = Path(__file__).resolve().parents[2]
 OBSERVABILITY = ROOT / "deploy" / "observability"
 DASHBOARD = OBSERVABILITY / "grafana" / "dashboards" / "switchboard.json"
-_users = itertools.count(4_300_000_000)
 # The series a family of each type is exposed as, whether or not it has been observed yet.
 SERIES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_count", "_sum", "_created"),
           "gauge": ("",), "summary": ("_count", "_sum", "_created")}
@@ -98,7 +96,7 @@ async def test_delivery_latency_and_backlog_follow_the_traffic(make_system: Call
     system = await make_system(edges=1, env={"SWITCHBOARD_DELIVERY_SWEEP_INTERVAL_SECONDS": "0.2"})
     messaging = _urls(system)["messaging"]
     edge = system.edges[0].url
-    cid, aid = next(_users), next(_users)
+    cid, aid = new_user_id(), new_user_id()
     customer = await SocketUser(edge, cid, system.token(cid)).join()
     agent = await SocketUser(edge, aid, system.token(aid, "agent")).join()
     try:

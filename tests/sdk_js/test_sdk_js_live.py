@@ -6,7 +6,6 @@ closing the session."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import shutil
 from pathlib import Path
@@ -16,11 +15,10 @@ import pytest
 
 from switchboard.runner import free_port
 from tests.support.system import System
+from tests.support.users import new_user_id
 
 SDK_DIR = Path(__file__).resolve().parents[2] / "sdk" / "js"
 SCRIPT = Path(__file__).resolve().parent / "live.mjs"
-
-_user_ids = itertools.count(70_000)
 
 
 def node() -> str:
@@ -32,7 +30,7 @@ def node() -> str:
 
 
 async def run_live(system: System, transports: list[str]) -> dict[str, Any]:
-    customer_id, agent_id = next(_user_ids), next(_user_ids)
+    customer_id, agent_id = new_user_id(), new_user_id()
     args = {
         "dead_url": f"http://127.0.0.1:{free_port()}",  # nothing listens: the SDK must move on to the next URL
         "customer": {"url": system.edges[0].url, "user_id": customer_id,

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import uuid
 from collections import defaultdict
 from typing import Any
 
 import aiohttp
 import socketio
+
+# One sequence of user ids for the whole test run: the devices service binds an id to the role it first
+# registered with, so two modules drawing the same id as a customer and as an agent would refuse each other.
+# Ids below this are free for tests that spell theirs out.
+_user_ids = itertools.count(100_000)
+
+
+def new_user_id() -> int:
+    """A user id no other test of this run uses."""
+    return next(_user_ids)
+
 
 DEFAULT_DEVICE_INFO = {
     "device_name": "Test device", "device_type": "desktop", "platform": "Linux",
