@@ -23,6 +23,7 @@ class DeviceDirectory:
 
 
 def pushable(device: devices_pb2.Device, providers: frozenset[str]) -> bool:
-    """A device worth a push: active, with a token of a provider this deployment has configured, and no live
-    socket (a device with one gets the message over it)."""
-    return device.is_active and bool(device.push_token) and device.push_provider in providers and not device.online
+    """A device a push can reach: active, with a token of a provider this deployment has configured. Whether it
+    has a live socket is asked when the push is due, not now: a phone whose app was backgrounded just as the
+    message arrived would otherwise get neither the message nor a push."""
+    return device.is_active and bool(device.push_token) and device.push_provider in providers

@@ -8,8 +8,9 @@ is acknowledged only after the push decision is committed to MySQL, so a SIGKILL
 retention, so messaging's own use of the stream is untouched. Created with ``DeliverPolicy.NEW``: a new
 deployment does not wake every phone for a week of history.
 
-The push decision here is only *which devices*: those with a push token of a configured provider and no live
-socket (:func:`devices.pushable`). Whether the push still goes out is decided when it is due (sender.py)."""
+The decision here is only *which devices*: those with a push token of a configured provider
+(:func:`devices.pushable`), online or not. Whether the push goes out is decided when it is due, with the
+presence of that moment (sender.py): a device with a live socket then is not woken."""
 
 from __future__ import annotations
 
@@ -92,7 +93,7 @@ class Intake(Worker):
                 await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
     async def handle(self, batch: list[Msg]) -> None:
-        """Schedule a push for each offline device of each recipient; one devices call per recipient, one
+        """Schedule a push for each pushable device of each recipient; one devices call per recipient, one
         statement for the batch. Raises (nothing acknowledged) when devices or MySQL cannot answer."""
         if not self._providers:  # no provider configured: nothing will ever be sent, so nothing is recorded
             return
@@ -109,7 +110,7 @@ class Intake(Worker):
         items: list[NewMessage] = []
         for user_id, messages in by_user.items():
             devices = [d for d in await self._directory.devices(user_id) if pushable(d, self._providers)]
-            metrics.MESSAGES.labels("scheduled" if devices else "no_offline_device").inc(len(messages))
+            metrics.MESSAGES.labels("scheduled" if devices else "no_push_device").inc(len(messages))
             items += [NewMessage(user_id, d.device_id, session_id, message_id, stored_at)
                       for session_id, message_id, stored_at in messages for d in devices]
         await self._store.schedule(items, self._settings.push_grace_seconds, self._settings.push_collapse_seconds)
