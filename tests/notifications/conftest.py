@@ -6,7 +6,6 @@ interface: it records each push and answers what the test scripts."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -28,11 +27,10 @@ from switchboard.settings import load
 from tests.support.polling import eventually
 from tests.support.push_peers.fixtures import fcm_service_account, push_tls  # noqa: F401 - fixtures
 from tests.support.system import System
-from tests.support.users import SocketUser
+from tests.support.users import SocketUser, new_user_id
 
 GRACE_SECONDS = 2.0  # long enough for a test's burst to fit in it, short enough to wait for
 COLLAPSE_SECONDS = 4.0
-_user_ids = itertools.count(7_000_000)
 
 
 class RecordingProvider:
@@ -65,7 +63,7 @@ class Pipeline:
     sender: Sender
 
     async def user(self, role: str = "user", device_id: str = "laptop") -> SocketUser:
-        uid = next(_user_ids)
+        uid = new_user_id()
         return await SocketUser(self.system.edges[0].url, uid, self.system.token(uid, role),
                                 device_id=device_id).join()
 

@@ -5,7 +5,6 @@ The stack is module-scoped for the reason test_pipeline.py's is (conftest.py): o
 
 from __future__ import annotations
 
-import itertools
 import json
 import urllib.request
 from collections.abc import AsyncIterator
@@ -23,11 +22,10 @@ from tests.support.push_peers.fcm import FcmPeer, ServiceAccount
 from tests.support.push_peers.server import Peer, Reply, Request
 from tests.support.push_peers.webpush import WebPushPeer, make_vapid_key
 from tests.support.system import System
-from tests.support.users import SocketUser, open_conversation
+from tests.support.users import SocketUser, new_user_id, open_conversation
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-_user_ids = itertools.count(7_500_000)
 
 
 class Stack:
@@ -35,7 +33,7 @@ class Stack:
         self.system, self.apns, self.fcm, self.webpush = system, apns, fcm, webpush
 
     async def user(self, role: str, device_id: str = "laptop") -> SocketUser:
-        uid = next(_user_ids)
+        uid = new_user_id()
         return await SocketUser(self.system.edges[0].url, uid, self.system.token(uid, role),
                                 device_id=device_id).join()
 
