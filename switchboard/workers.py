@@ -12,6 +12,9 @@ from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
 
+# How long a cancelled loop gets to finish what it is doing (one statement, one publish).
+STOP_SECONDS = 5.0
+
 
 class Worker(abc.ABC):
     """Started with the app and cancelled *and awaited* when it stops, so shutdown never leaves a loop writing
@@ -28,11 +31,18 @@ class Worker(abc.ABC):
         self._task = asyncio.create_task(self.run(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Cancel the loop and wait for it, but not forever: a library that turns the cancellation into an error
+        the loop survives (nats-py does, when its connection is closing) would otherwise hang the shutdown."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        await asyncio.wait({task}, timeout=STOP_SECONDS)
+        if not task.done():
+            log.error("worker ignored its cancellation; left behind", extra={"worker": self.name})
+            return
+        with contextlib.suppress(asyncio.CancelledError):
+            await task  # done: raises what ended it, if not the cancellation
 
 
 class PeriodicWorker(Worker):

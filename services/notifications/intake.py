@@ -63,11 +63,12 @@ class Intake(Worker):
         while True:
             try:
                 batch = await sub.fetch(self._settings.push_batch, timeout=FETCH_WAIT_SECONDS)
-            except TimeoutError:  # nothing within the wait (nats-py raises its own subclass, or asyncio's)
-                continue
-            except Exception as exc:  # NATS reconnecting: nats-py restores the subscription
-                log.warning("fetch from the inbox stream failed", extra={"error": repr(exc)})
-                await asyncio.sleep(RESUBSCRIBE_SECONDS)
+            except Exception as exc:
+                if (task := asyncio.current_task()) is not None and task.cancelling():
+                    raise asyncio.CancelledError from exc  # nats-py turned our cancellation into an error
+                if not isinstance(exc, TimeoutError):  # a timeout: nothing within the wait (nats-py's or asyncio's)
+                    log.warning("fetch from the inbox stream failed", extra={"error": repr(exc)})  # reconnecting
+                    await asyncio.sleep(RESUBSCRIBE_SECONDS)
                 continue
             try:
                 await self.handle(batch)
