@@ -25,6 +25,7 @@ NOT_SETTINGS = {
     *compose_secrets(),  # compose hands the NATS passwords to nats-server (deploy/nats.conf, deploy/cluster)
     "SWITCHBOARD_URL",  # the SDK examples' server address (examples/)
     "SWITCHBOARD_FAULTS", "SWITCHBOARD_FAULTS_TABLE",  # the fault suite's size and table path (tests/faults)
+    "SWITCHBOARD_CLUSTER",  # the cluster kill test's length (tests/cluster)
 }
 
 

@@ -18,7 +18,7 @@ from nats.js.errors import NotFoundError
 from switchboard import certs
 from switchboard import nats as sb_nats
 from switchboard.nats import Subjects, encode
-from switchboard.nats_auth import ADMIN, SERVICE_ROLES, NatsAuth, compose_config, password_variable
+from switchboard.nats_auth import ADMIN, COMPOSE_ROLES, SERVICE_ROLES, NatsAuth, compose_config, password_variable
 from switchboard.runner import NatsServer, nats_server_binary
 from switchboard.settings import CommonSettings, load
 from tests.support.polling import eventually
@@ -166,7 +166,7 @@ def test_the_compose_nats_config_is_generated_and_valid() -> None:
     with the passwords in its environment (as compose passes them)."""
     path = ROOT / "deploy" / "nats.conf"
     assert path.read_text() == compose_config(), "regenerate: python -m switchboard.nats_auth > deploy/nats.conf"
-    env = {**os.environ, **{password_variable(role): "x" for role in SERVICE_ROLES}}
+    env = {**os.environ, **{password_variable(role): "x" for role in COMPOSE_ROLES}}
     check = subprocess.run([nats_server_binary(), "-t", "-c", str(path)], env=env, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
 
