@@ -1,8 +1,8 @@
-"""The Grafana dashboard and the Prometheus scrape config fit what the services expose: a panel for every signal
-issue #15 names and the notifications service's pushes, every metric a panel queries is served on some service's
-/metrics (scraped from a running deployment), the scrape targets are the compose services on their admin/HTTP
-ports, the observability profile mounts files that exist, and the delivery-latency histogram and the backlog
-gauge move with real traffic."""
+"""The Grafana dashboard and the Prometheus scrape config fit what the services expose: a panel for every signal issue
+#15 names and the notifications service's pushes, every metric a panel queries is served on some service's /metrics
+(scraped from a running deployment), the scrape targets are every service of each compose layout (single host and
+cluster) on its admin/HTTP port, each layout's observability profile mounts files that exist, and the delivery-
+latency histogram and the backlog gauge move with real traffic."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.connection.settings import Settings as EdgeSettings
@@ -127,31 +128,45 @@ async def test_delivery_latency_and_backlog_follow_the_traffic(make_system: Call
         await agent.close()
 
 
-def test_prometheus_scrapes_the_compose_services_on_their_ports() -> None:
-    config = (OBSERVABILITY / "prometheus.yml").read_text()
-    targets = set(re.findall(r'"([a-z0-9-]+):(\d+)"', config))
-    compose = (ROOT / "docker-compose.yml").read_text()
+# Each compose layout and the Prometheus configuration its observability profile mounts.
+LAYOUTS = {"single host": (ROOT / "docker-compose.yml", OBSERVABILITY / "prometheus.yml"),
+           "cluster": (ROOT / "deploy" / "cluster" / "compose.yaml", ROOT / "deploy" / "cluster" / "prometheus.yml")}
+PORTS = {"edge": EdgeSettings.edge_admin_port, "messaging": MessagingSettings.messaging_http_port,
+         "devices": DevicesSettings.devices_http_port, "notifications": NotificationsSettings.notifications_http_port}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_prometheus_scrapes_every_service_of_the_layout_on_its_port(layout: str) -> None:
+    """Every edge, devices, messaging and notifications service (``devices`` or a replica ``devices-2``), each on
+    its admin/HTTP port, and nothing else."""
+    compose_path, prometheus = LAYOUTS[layout]
+    compose = compose_path.read_text()
+    targets = set(re.findall(r'"([a-z0-9-]+):(\d+)"', prometheus.read_text()))
     services = set(re.findall(r"^  ([a-z0-9-]+):", compose, re.MULTILINE))
-    edges = {name for name in services if name.startswith("edge-")}
-    assert targets == {*((e, str(EdgeSettings.edge_admin_port)) for e in edges),
-                       ("messaging", str(MessagingSettings.messaging_http_port)),
-                       ("devices", str(DevicesSettings.devices_http_port)),
-                       ("notifications", str(NotificationsSettings.notifications_http_port))}
-    # the compose edges serve their admin port on the network Prometheus scrapes from
+    kinds = {name: found.group(1) for name in services
+             if (found := re.fullmatch(rf"({'|'.join(PORTS)})(?:-\d+)?", name))}
+    assert set(kinds.values()) == set(PORTS), f"{layout}: a kind of service is missing: {kinds}"
+    assert targets == {(name, str(PORTS[kind])) for name, kind in kinds.items()}
+    # the edges serve their admin port on the network Prometheus scrapes from
     assert "SWITCHBOARD_EDGE_ADMIN_HOST: 0.0.0.0" in compose
     assert {"prometheus", "grafana"} <= services
 
 
-def test_the_observability_profile_mounts_only_files_that_exist() -> None:
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_observability_profile_mounts_only_files_that_exist(layout: str) -> None:
     """compose would mount a missing path as an empty directory: Prometheus without its config, Grafana without
-    its dashboard, and no error."""
-    compose = (ROOT / "docker-compose.yml").read_text()
+    its dashboard, and no error. Both layouts show the one dashboard."""
+    compose_path, prometheus = LAYOUTS[layout]
+    compose = compose_path.read_text()
     profiled = re.findall(r"^  ([a-z0-9-]+):\n(?:    .*\n|\n)*?    profiles: \[\"observability\"\]", compose,
                           re.MULTILINE)
     assert set(profiled) == {"prometheus", "grafana"}, profiled
-    mounted = re.findall(r"^      - (\./deploy/observability/[^:]+):", compose, re.MULTILINE)
-    assert {Path(m).name for m in mounted} == {"prometheus.yml", "provisioning", "dashboards"}, mounted
-    assert all((ROOT / m).exists() for m in mounted), [m for m in mounted if not (ROOT / m).exists()]
-    provisioned = OBSERVABILITY / "grafana" / "provisioning"
+    mounted = {(compose_path.parent / m).resolve()
+               for m in re.findall(r"^      - (\.\.?/[^:]*(?:observability|prometheus\.yml)[^:]*):", compose,
+                                   re.MULTILINE)}
+    grafana = OBSERVABILITY / "grafana"
+    assert mounted == {prometheus, grafana / "provisioning", grafana / "dashboards"}, mounted
+    assert all(m.exists() for m in mounted), [m for m in mounted if not m.exists()]
+    provisioned = grafana / "provisioning"
     assert "path: /var/lib/grafana/dashboards" in (provisioned / "dashboards" / "switchboard.yml").read_text()
     assert DASHBOARD.parent.name == "dashboards" and DASHBOARD.exists()
