@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.context import Context, Options
+from bench.launcher import NOTIFICATIONS
 from bench.report import Check, emit, machine
 
 Scenario = Callable[[Context], Awaitable[tuple[dict[str, Any], list[Check]]]]
-SCENARIOS = ("throughput", "baseline", "sockets", "compression", "offline", "fanout", "all")
+SCENARIOS = ("throughput", "baseline", "sockets", "compression", "offline", "fanout", "notifications", "all")
 CORRECTNESS = ("lost", "duplicates", "failed")  # check names containing these decide the exit status
 
 
@@ -50,12 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
                              "compression measure both ways regardless)")
     parser.add_argument("--wire-messages", type=int, dest="wire_messages",
                         help="compression: messages per size and server setting (default 1000)")
+    parser.add_argument("--notifications", choices=NOTIFICATIONS,
+                        help="run the notifications service in the benched deployment: off (default), "
+                             "no-provider, or fcm (a loopback FCM peer; bench customers hold push tokens)")
+    parser.add_argument("--repeats", type=int,
+                        help="notifications: ladders per variant, interleaved (default 2; 1 with --quick)")
     parser.add_argument("--log-dir", type=Path, help="service logs (default: a temporary folder)")
     return parser
 
 
 def _scenarios(name: str, relay_only: bool) -> list[Scenario]:
-    from bench.scenarios import compression, fanout, offline, sockets, throughput
+    from bench.scenarios import compression, fanout, notifications, offline, sockets, throughput
 
     table: dict[str, list[Scenario]] = {
         "throughput": [throughput.scenario_throughput],
@@ -64,6 +70,7 @@ def _scenarios(name: str, relay_only: bool) -> list[Scenario]:
         "compression": [compression.scenario_compression],
         "offline": [offline.scenario_offline],
         "fanout": [fanout.scenario_fanout],
+        "notifications": [notifications.scenario_notifications],
     }
     table["all"] = table["baseline"] + table["sockets"] + table["compression"] + table["offline"] + table["fanout"]
     return table[name]
@@ -72,7 +79,8 @@ def _scenarios(name: str, relay_only: bool) -> list[Scenario]:
 async def run(args: argparse.Namespace) -> int:
     overrides = {k: getattr(args, k) for k in ("workers", "pairs", "rates", "step_s", "socket_levels",
                                                "heartbeat_interval_s", "backlog", "relay_modes",
-                                               "profile_seconds", "deflate", "wire_messages")}
+                                               "profile_seconds", "deflate", "wire_messages",
+                                               "notifications", "repeats")}
     options = Options.for_run(args.quick, **overrides)
     log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from bench.launcher import BenchSystem
+from bench.launcher import NOTIFICATIONS_OFF, BenchSystem
 from services.connection.settings import Settings as EdgeSettings
 from switchboard.ws_compression import MODES
 
@@ -34,6 +34,8 @@ class Options:
     wire_messages: int = 1000  # compression: messages per size and server setting
     # sockets: the edge's SWITCHBOARD_WS_COMPRESSION settings measured with and without deflate offered
     compression_modes: list[str] = dataclasses.field(default_factory=lambda: list(MODES))
+    notifications: str = NOTIFICATIONS_OFF  # the shared system's notifications service (launcher.NOTIFICATIONS)
+    repeats: int = 2  # notifications: ladders per variant, interleaved
 
     @classmethod
     def for_run(cls, quick: bool, **overrides: object) -> Options:
@@ -42,7 +44,7 @@ class Options:
             base = cls(quick=True, workers=2, pairs=10, rates=[100, 200], step_s=1.5, drain_s=2.0,
                        socket_levels=[50, 100], heartbeat_interval_s=2.0, heartbeat_window_s=2.0, backlog=300,
                        fanout_rounds=10, relay_modes=["asgi"], wire_messages=40,
-                       compression_modes=[EdgeSettings.ws_compression])
+                       compression_modes=[EdgeSettings.ws_compression], repeats=1)
         else:
             base = cls(step_s=10.0, rates=[100, 200, 300, 400, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000,
                                                3500, 4000, 5000, 6000, 7000, 8000],
@@ -60,7 +62,8 @@ class Context:
 
     async def system(self) -> BenchSystem:
         if self._system is None:
-            candidate = BenchSystem(self.log_dir, edges=self.options.edges)
+            candidate = BenchSystem(self.log_dir, edges=self.options.edges,
+                                    notifications=self.options.notifications)
             await candidate.__aenter__()
             self._system = candidate
         return self._system

@@ -49,6 +49,7 @@ class UserSpec:
     url: str
     device_id: str = ""
     deflate: bool = False  # offer permessage-deflate as browsers do (bench/protocol.py)
+    push_token: str = ""  # registered after ``register`` (an FCM token), as the mobile app does at start-up
 
     def register_payload(self, connection_id: str) -> dict[str, Any]:
         return {"user_id": self.user_id, "token": self.token, "connection_id": connection_id,
@@ -80,6 +81,11 @@ async def open_socket(spec: UserSpec, on_event: Any = None, register: bool = Tru
             raise SetupError(f"register refused for user {spec.user_id}: {reply}")
         REGISTER_RETRIES[0] += 1
         await asyncio.sleep(0.05 * 2**attempt)
+    if register and spec.push_token:
+        reply = await sock.call("update_push_token", {"push_token": {"provider": "fcm", "token": spec.push_token}})
+        if not (isinstance(reply, dict) and reply.get("success")):
+            sock.close()
+            raise SetupError(f"update_push_token refused for user {spec.user_id}: {reply}")
     return sock
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from bench import profile
 from bench.context import Context
-from bench.launcher import RelayProcess
+from bench.launcher import BenchSystem, RelayProcess, metric_sum
 from bench.loadgen import LoadGenerator, PairSpec, UserSpec, split
 from bench.report import Check, ratio
 from bench.stats import CpuMeter, mysql_pid, per_thousand, percentiles, wait_quiet
@@ -29,14 +29,18 @@ MAX_ATTEMPTS = 3
 AGENT_ID_BASE = 1_000_000
 
 
-def make_pairs(count: int, url_for: Any, token_for: Any, first_user: int = 1, deflate: bool = False
-               ) -> list[PairSpec]:
+def make_pairs(count: int, url_for: Any, token_for: Any, first_user: int = 1, deflate: bool = False,
+               push_tokens: bool = False) -> list[PairSpec]:
     """``url_for(i, role)`` and ``token_for(user_id, role)`` let the caller place sockets on edges and mint
-    tokens (real JWTs for the system, anything for the relay); ``deflate``: the sockets offer it."""
+    tokens (real JWTs for the system, anything for the relay); ``deflate``: the sockets offer it;
+    ``push_tokens``: each customer's device holds an FCM token, as the mobile app registers one while it is open
+    (agents work in the web console, without push)."""
     pairs = []
     for i in range(count):
         cid, aid = first_user + i, AGENT_ID_BASE + first_user + i
-        pairs.append(PairSpec(UserSpec(cid, "user", token_for(cid, "user"), url_for(i, "user"), deflate=deflate),
+        customer = UserSpec(cid, "user", token_for(cid, "user"), url_for(i, "user"), deflate=deflate,
+                            push_token=f"bench-fcm-{cid}" if push_tokens else "")
+        pairs.append(PairSpec(customer,
                               UserSpec(aid, "agent", token_for(aid, "agent"), url_for(i, "agent"), deflate=deflate)))
     return pairs
 
@@ -157,15 +161,34 @@ def _log(label: str, step: Mapping[str, Any]) -> None:
 
 
 # ---- the scenarios -------------------------------------------------------------------------------------------
-async def run_e2e(ctx: Context) -> dict[str, Any]:
-    system = await ctx.system()
+async def run_e2e(ctx: Context, system: BenchSystem | None = None, label: str = "e2e") -> dict[str, Any]:
+    """The ladder against ``system`` (the run's shared one unless given)."""
+    system = system or await ctx.system()
     edge = system.edges[0]
     pairs = make_pairs(ctx.options.pairs, lambda i, role: edge.ws_url, system.token, first_user=1,
-                       deflate=ctx.options.deflate)
-    python_pids = {name: pid for name, pid in system.pids.items() if name in (edge.node_id, "messaging", "devices")}
+                       deflate=ctx.options.deflate, push_tokens=system.push_tokens)
+    python_pids = {name: pid for name, pid in system.pids.items()
+                   if name in (edge.node_id, "messaging", "devices", "notifications")}
     mysql = mysql_pid()
     pids = {**system.pids, **({"mysql (shared)": mysql} if mysql else {})}
-    return await step_up(ctx, pairs, pids, "e2e", profile_pids=python_pids)
+    result = await step_up(ctx, pairs, pids, label, profile_pids=python_pids)
+    result["notifications"] = notification_decisions(system)
+    return result
+
+
+def notification_decisions(system: BenchSystem) -> dict[str, float] | None:
+    """What the notifications service decided for the messages it read (scheduled, no_push_device, ...), from its
+    /metrics: the evidence that it did the work measured. ``None`` when it does not run."""
+    service = system.services.get("notifications")
+    if service is None:
+        return None
+    found = {}
+    for decision in ("scheduled", "no_push_device", "unreadable"):
+        found[decision] = metric_sum(service.http_port, "switchboard_notifications_messages_total",
+                                     f'decision="{decision}"')
+    found["skipped"] = metric_sum(service.http_port, "switchboard_notifications_skipped_total")
+    found["pushed"] = metric_sum(service.http_port, "switchboard_notifications_pushes_total")
+    return found
 
 
 async def run_relay(ctx: Context, mode: str) -> dict[str, Any]:
