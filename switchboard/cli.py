@@ -9,6 +9,7 @@ import importlib
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pymysql
@@ -23,7 +24,7 @@ from switchboard.db import MySQLURL
 from switchboard.grpc import is_loopback
 from switchboard.migrate import migrate
 from switchboard.nats_auth import OPERATOR as NATS_OPERATOR
-from switchboard.nats_auth import ROLE_OF_SERVICE
+from switchboard.nats_auth import ROLE_OF_SERVICE, NatsAuth
 from switchboard.ops.commands import add_commands as add_operator_commands
 from switchboard.runner import ChildError, NatsServer, ServiceProcess, first_exit, stop_all
 
@@ -141,8 +142,8 @@ async def _up(args: argparse.Namespace) -> None:
                         "SWITCHBOARD_EDGE_ADMIN_PORT": str(admin_base + i), "SWITCHBOARD_NODE_ID": f"edge-{i + 1}"}
             edges.append(ServiceProcess("connection", admin_base + i, edge_env, name=f"edge-{i + 1}"))
             await edges[-1].start()
-        data.write_operator_env(_operator_env(env, nats, pki, [f"http://127.0.0.1:{admin_base + i}"
-                                                               for i in range(args.edges)]))
+        data.write_operator_env(operator_env(env, nats[0].auth if nats else None, pki,
+                                             [f"http://127.0.0.1:{admin_base + i}" for i in range(args.edges)]))
         print(f"operator: switchboard status{where} (and sessions, devices, kick, send-system) find this system "
               f"through {data.operator_env_path} with the operator's own NATS user and certificate")
         print(f"switchboard is up: socket.io on http://127.0.0.1:{_ports(base, args.edges)}, edge health and "
@@ -163,13 +164,14 @@ _SHARED_WITH_OPERATOR = ("SWITCHBOARD_MYSQL_URL", "SWITCHBOARD_NATS_URL", "SWITC
                          "SWITCHBOARD_MESSAGING_GRPC_TARGET")
 
 
-def _operator_env(env: dict[str, str], nats: list[NatsServer], pki: Path, edge_admin_urls: list[str]
-                  ) -> dict[str, str]:
-    """The operator tools' settings for this ``up`` (switchboard.ops.settings): its addresses, and the
-    operator's credentials, never a service's — the ``operator`` NATS user (the bundled server's; with an
-    external NATS the operator brings their own) and the ``operator`` client certificate."""
+def operator_env(env: Mapping[str, str], nats_auth: NatsAuth | None, pki: Path, edge_admin_urls: list[str]
+                 ) -> dict[str, str]:
+    """The operator tools' settings for a running system (``up``'s, the loopback cluster's;
+    switchboard.ops.settings): its addresses, and the operator's credentials, never a service's — the
+    ``operator`` NATS user (of the NATS started with the system; with an external NATS the operator brings their
+    own) and the ``operator`` client certificate of ``pki``."""
     return {**{key: env[key] for key in _SHARED_WITH_OPERATOR if key in env},
-            **(nats[0].auth.env(NATS_OPERATOR) if nats else {}), **certs.files(pki, OPERATOR_CALLER).env(),
+            **(nats_auth.env(NATS_OPERATOR) if nats_auth else {}), **certs.files(pki, OPERATOR_CALLER).env(),
             "SWITCHBOARD_EDGE_ADMIN_URLS": ",".join(edge_admin_urls)}
 
 
