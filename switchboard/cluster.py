@@ -1,8 +1,10 @@
 """The cluster layout on one machine: what ``deploy/cluster/compose.yaml`` runs on several, as real processes on
-loopback ports — a NATS cluster, devices and messaging replicas, several edges and nginx in front of them.
+loopback ports — a NATS cluster, devices and messaging replicas, the notifications service, several edges and
+nginx in front of them.
 
 The tests drive it to prove the layout (sticky polling, forwarded addresses, draining, one of each component
-killed), and ``python -m switchboard.cluster`` keeps it up to try by hand (until Ctrl-C). Nothing in it is a
+killed), and ``python -m switchboard.cluster`` keeps it up to try by hand (until Ctrl-C), with the operator tools
+pointed at it (``switchboard status --data-dir <its workdir>``). Nothing in it is a
 stand-in: the services run exactly as :class:`~switchboard.deployment.Deployment`
 runs them, the NATS servers are ``nats-server`` routed into one JetStream cluster, nginx is Debian's with the
 configuration the deployments mount (:mod:`switchboard.nginx`).
@@ -17,7 +19,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from switchboard.cli import STOP_SIGNALS, check_mysql, migration_folders
+from switchboard.cli import STOP_SIGNALS, check_mysql, migration_folders, operator_env
+from switchboard.contract.rpcs import OPERATOR as OPERATOR_CALLER
 from switchboard.datadir import DataDir
 from switchboard.deployment import Deployment
 from switchboard.migrate import migrate
@@ -32,6 +35,7 @@ class Topology:
     messaging: int = 2
     devices: int = 2
     edges: int = 3
+    notifications: int = 1  # replicas share its consumer and claim pushes under leases: any count works
 
     @property
     def stream_replicas(self) -> int:
@@ -67,12 +71,22 @@ class LoopbackCluster:
             await self.nats.start()
             await self.deployment.start(edges=self.topology.edges, messaging_replicas=self.topology.messaging,
                                         devices_replicas=self.topology.devices)
+            for replica in range(self.topology.notifications):
+                await self.deployment.start_service(
+                    "notifications", name=f"notifications-{replica + 1}" if replica else "notifications")
             self.front = Nginx(self.workdir / "nginx", [edge.port for edge in self.deployment.edges])
             await self.front.start()
         except BaseException:
             await self.stop()
             raise
         return self
+
+    def operator_env(self) -> dict[str, str]:
+        """The operator tools' settings for this layout: every edge's admin address, the gRPC targets balanced
+        over the replicas, MySQL, and the operator's own NATS user and client certificate."""
+        self.deployment.credentials(OPERATOR_CALLER)  # made on first use
+        return operator_env(self.deployment.env, self.nats.auth, self.deployment.pki,
+                            [edge.admin_url for edge in self.deployment.edges])
 
     async def stop(self) -> None:
         """Front to back: nginx, the services, NATS."""
@@ -99,11 +113,14 @@ async def run(topology: Topology, data_dir: str | None) -> None:
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     cluster = await LoopbackCluster(deployment, workdir, topology).start()
     try:
+        operator = DataDir(workdir)  # the layout's own: a --data-dir given for the secret keeps up's operator env
+        operator.write_operator_env(cluster.operator_env())
         edges = ", ".join(f"{edge.node_id} {edge.url}" for edge in deployment.edges)
         where = f" --data-dir {data.root}" if data_dir else ""
         print(f"cluster up: socket.io through nginx at {cluster.url} ({edges}); NATS {deployment.nats.url}; "
-              f"logs in {workdir}; a token: switchboard token{where} --user-id 123 --role user (Ctrl-C stops "
-              "everything)", flush=True)
+              f"logs in {workdir}; a token: switchboard token{where} --user-id 123 --role user; the operator "
+              f"tools: switchboard status --data-dir {operator.root} (and sessions, devices, kick, send-system) "
+              "(Ctrl-C stops everything)", flush=True)
         await stop.wait()
     finally:
         await cluster.stop()
