@@ -188,6 +188,10 @@ def notification_decisions(system: BenchSystem) -> dict[str, float] | None:
                                      f'decision="{decision}"')
     found["skipped"] = metric_sum(service.http_port, "switchboard_notifications_skipped_total")
     found["pushed"] = metric_sum(service.http_port, "switchboard_notifications_pushes_total")
+    # Devices lookups it caused (edges call ListDevices only for a client's list_devices or kick_device, which
+    # the bench never sends): the intake's per-recipient calls and the sender's checks when a push is due.
+    found["devices_list_calls"] = metric_sum(system.services["devices"].http_port,
+                                             "switchboard_grpc_server_handled_total", "ListDevices")
     return found
 
 
