@@ -99,8 +99,11 @@ class transaction:
         try:
             if exc_type is None:
                 await self._conn.commit()
-            else:
+            elif not self._conn.closed:
                 await self._conn.rollback()
+            # else: aiomysql closed the connection (a query cancelled mid-way): the server rolls back a transaction
+            # whose connection ends, and a ROLLBACK here would raise InterfaceError in place of the cancellation,
+            # which a worker loop that survives errors would then survive — and never stop.
         finally:
             await self._cur.close()
             self._pool.release(self._conn)

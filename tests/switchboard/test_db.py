@@ -10,7 +10,7 @@ import aiomysql
 import pymysql
 import pytest
 
-from switchboard.db import Statement, create_pool, pipelined
+from switchboard.db import Statement, create_pool, pipelined, transaction
 
 
 @pytest.fixture
@@ -83,4 +83,23 @@ async def test_a_cancelled_transaction_leaves_nothing_and_the_pool_keeps_working
     assert await rows(pool, table) == []
     async with pipelined(pool) as pipeline:
         await pipeline.run(Statement(f"INSERT INTO {table} VALUES (2, 'after')"), commit=True)
+    assert await rows(pool, table) == [(2, "after")]
+
+
+async def test_a_transaction_cancelled_mid_query_ends_in_its_cancellation(pool: aiomysql.Pool, table: str) -> None:
+    """Not in an InterfaceError from rolling back on the connection aiomysql closed: a loop that survives errors
+    would survive its own stop."""
+    async def slow() -> None:
+        async with transaction(pool) as cur:
+            await cur.execute(f"INSERT INTO {table} VALUES (1, 'first')")
+            await cur.execute("SELECT SLEEP(2)")
+
+    task = asyncio.create_task(slow())
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await rows(pool, table) == []
+    async with transaction(pool) as cur:
+        await cur.execute(f"INSERT INTO {table} VALUES (2, 'after')")
     assert await rows(pool, table) == [(2, "after")]
