@@ -16,6 +16,14 @@ log = logging.getLogger(__name__)
 STOP_SECONDS = 5.0
 
 
+def reraise_if_cancelling(error: Exception) -> None:
+    """For a loop's ``except Exception``: a library may turn the loop's cancellation into an error of its own
+    (nats-py does when its connection is closing); a loop that survives errors must not survive its stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from error
+
+
 class Worker(abc.ABC):
     """Started with the app and cancelled *and awaited* when it stops, so shutdown never leaves a loop writing
     to a pool or a NATS connection that is being closed."""
@@ -64,6 +72,7 @@ class PeriodicWorker(Worker):
             try:
                 await self.run_once()
                 self.passes.labels("ok").inc()
-            except Exception:
+            except Exception as error:
+                reraise_if_cancelling(error)
                 self.passes.labels("failed").inc()
                 log.exception("%s pass failed", self.name)
