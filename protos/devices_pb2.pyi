@@ -74,6 +74,18 @@ class ListDevicesResponse(_message.Message):
     devices: _containers.RepeatedCompositeFieldContainer[Device]
     def __init__(self, devices: _Optional[_Iterable[_Union[Device, _Mapping]]] = ...) -> None: ...
 
+class ListPushDevicesRequest(_message.Message):
+    __slots__ = ("user_ids",)
+    USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    user_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, user_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class ListPushDevicesResponse(_message.Message):
+    __slots__ = ("devices",)
+    DEVICES_FIELD_NUMBER: _ClassVar[int]
+    devices: _containers.RepeatedCompositeFieldContainer[Device]
+    def __init__(self, devices: _Optional[_Iterable[_Union[Device, _Mapping]]] = ...) -> None: ...
+
 class KickDeviceRequest(_message.Message):
     __slots__ = ("user_id", "device_id", "reason")
     USER_ID_FIELD_NUMBER: _ClassVar[int]

@@ -44,6 +44,11 @@ class DeviceServiceStub:
                 request_serializer=protos_dot_devices__pb2.ListDevicesRequest.SerializeToString,
                 response_deserializer=protos_dot_devices__pb2.ListDevicesResponse.FromString,
                 _registered_method=True)
+        self.ListPushDevices = channel.unary_unary(
+                '/switchboard.devices.v1.DeviceService/ListPushDevices',
+                request_serializer=protos_dot_devices__pb2.ListPushDevicesRequest.SerializeToString,
+                response_deserializer=protos_dot_devices__pb2.ListPushDevicesResponse.FromString,
+                _registered_method=True)
         self.KickDevice = channel.unary_unary(
                 '/switchboard.devices.v1.DeviceService/KickDevice',
                 request_serializer=protos_dot_devices__pb2.KickDeviceRequest.SerializeToString,
@@ -106,6 +111,12 @@ class DeviceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListDevices(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPushDevices(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -183,6 +194,11 @@ def add_DeviceServiceServicer_to_server(servicer, server):
                     servicer.ListDevices,
                     request_deserializer=protos_dot_devices__pb2.ListDevicesRequest.FromString,
                     response_serializer=protos_dot_devices__pb2.ListDevicesResponse.SerializeToString,
+            ),
+            'ListPushDevices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPushDevices,
+                    request_deserializer=protos_dot_devices__pb2.ListPushDevicesRequest.FromString,
+                    response_serializer=protos_dot_devices__pb2.ListPushDevicesResponse.SerializeToString,
             ),
             'KickDevice': grpc.unary_unary_rpc_method_handler(
                     servicer.KickDevice,
@@ -289,6 +305,33 @@ class DeviceService:
             '/switchboard.devices.v1.DeviceService/ListDevices',
             protos_dot_devices__pb2.ListDevicesRequest.SerializeToString,
             protos_dot_devices__pb2.ListDevicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPushDevices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchboard.devices.v1.DeviceService/ListPushDevices',
+            protos_dot_devices__pb2.ListPushDevicesRequest.SerializeToString,
+            protos_dot_devices__pb2.ListPushDevicesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -3,9 +3,10 @@
 A caller is identified by the common name of its verified client certificate (mutual TLS) or, on a service's
 token port (server-authenticated TLS, for outside backends that cannot do mutual TLS), by the bearer token it
 sends (``authorization: Bearer <token>``). The built-in callers are ``edge`` (every RPC but
-``ClearPushToken`` and ``RegistryStats``), ``messaging`` (``GetPresence``, for its delivery sweep, and
-``GetUserRole``, for a transfer's target), ``notifications`` (``ListDevices``, ``ClearPushToken``) and
-``operator`` (the operator tools: sessions, history, devices, kicks, system messages, ``RegistryStats``);
+``ListPushDevices``, ``ClearPushToken`` and ``RegistryStats``), ``messaging`` (``GetPresence``, for its delivery
+sweep, and ``GetUserRole``, for a transfer's target), ``notifications`` (``ListDevices``, ``ListPushDevices``,
+``ClearPushToken``) and ``operator`` (the operator tools: sessions, history, devices, kicks, system messages,
+``RegistryStats``);
 outside backends come from the callers file, each with the public methods it may call. Which RPC is internal
 is declared once, in :mod:`switchboard.contract.rpcs`.
 

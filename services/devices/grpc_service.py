@@ -90,6 +90,13 @@ class DeviceServicer(devices_pb2_grpc.DeviceServiceServicer):
         devices = await self._store.list_devices(_user_id(request.user_id))
         return devices_pb2.ListDevicesResponse(devices=[_device_pb(device) for device in devices])
 
+    async def ListPushDevices(
+        self, request: devices_pb2.ListPushDevicesRequest, context: grpc.aio.ServicerContext
+    ) -> devices_pb2.ListPushDevicesResponse:
+        (user_ids,) = RPCS["ListPushDevices"].check(request).values()
+        devices = await self._store.list_push_devices(user_ids)
+        return devices_pb2.ListPushDevicesResponse(devices=[_device_pb(device) for device in devices])
+
     async def KickDevice(
         self, request: devices_pb2.KickDeviceRequest, context: grpc.aio.ServicerContext
     ) -> devices_pb2.KickDeviceResponse:

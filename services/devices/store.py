@@ -239,6 +239,17 @@ class DeviceStore:
         rows = await self._query(_DEVICE_SELECT + " WHERE d.user_id = %s ORDER BY d.last_login DESC", (user_id,))
         return [_device(row) for row in rows]
 
+    async def list_push_devices(self, user_ids: Sequence[int]) -> list[Device]:
+        """The active devices holding a push token of ``user_ids``, in one statement: the notifications intake
+        asks for a whole batch's recipients at once. ``uq_user_devices_user_device`` (user_id first) finds the
+        rows; a user has few devices, so the token and activity are checked on those rows."""
+        if not user_ids:
+            return []
+        rows = await self._query(
+            _DEVICE_SELECT + f" WHERE d.user_id IN ({_placeholders(user_ids)}) AND d.push_token <> ''"
+            " AND d.is_active ORDER BY d.user_id, d.last_login DESC", tuple(user_ids))
+        return [_device(row) for row in rows]
+
     async def update_push_token(self, user_id: int, device_id: str, push_token: str, push_provider: str) -> None:
         await self._require_device(user_id, device_id)
         await self._execute(

@@ -8,9 +8,12 @@ from __future__ import annotations
 import dataclasses
 
 from services.notifications.providers.settings import PushProviderSettings
+from switchboard.contract import RPCS
 from switchboard.settings import CommonSettings, load
 
 PREVIEWS = ("full", "private")
+# A batch of messages has at most as many recipients as messages; the devices call taking them all has a limit.
+MAX_BATCH_RECIPIENTS: int = RPCS["ListPushDevices"].field("user_ids").max_items
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -40,12 +43,15 @@ class Settings(CommonSettings, PushProviderSettings):
     push_lease_seconds: float = 30.0
     # How often due pushes are looked for; at most this many messages per fetch and pushes in flight at once.
     push_poll_seconds: float = 0.2
+    # At most ListPushDevices' limit: a batch's recipients are asked about in one devices call.
     push_batch: int = 100
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.push_preview not in PREVIEWS:
             raise ValueError(f"SWITCHBOARD_PUSH_PREVIEW must be one of {', '.join(PREVIEWS)}")
+        if not 1 <= self.push_batch <= MAX_BATCH_RECIPIENTS:
+            raise ValueError(f"SWITCHBOARD_PUSH_BATCH must be between 1 and {MAX_BATCH_RECIPIENTS}")
 
 
 def load_settings() -> Settings:

@@ -18,9 +18,10 @@ from switchboard.contract.fields import Bool, Field, IdList, Int, Str, StrList
 from switchboard.contract.push_token import MAX_TOKEN_CHARS
 
 # Kinds of caller: the edge nodes, the messaging service (its delivery sweep asks devices for presence), the
-# notifications service (a user's devices and push tokens; clearing a token its provider refused), the operator
-# tools (switchboard status, sessions, devices, kick, send-system: reading, kicking, system messages) and outside
-# backends (each limited further to the methods its entry in the callers file lists).
+# notifications service (a user's devices, the pushable devices of a batch's recipients; clearing a token its
+# provider refused), the operator tools (switchboard status, sessions, devices, kick, send-system: reading,
+# kicking, system messages) and outside backends (each limited further to the methods its entry in the callers
+# file lists).
 EDGE, MESSAGING, NOTIFICATIONS, OPERATOR, BACKEND = "edge", "messaging", "notifications", "operator", "backend"
 PUBLIC = frozenset({EDGE, BACKEND})
 OPERATED = PUBLIC | {OPERATOR}  # public RPCs the operator tools call too
@@ -50,6 +51,7 @@ def _as(field: Field, name: str, **changes: Any) -> Field:
 
 
 _USER = Int("user_id", required=True, minimum=1)
+_USERS = IdList("user_ids", max_items=1000)  # users asked about in one call (presence, pushable devices)
 _ID = Str("id", required=True, max_len=255)
 _MESSAGING, _DEVICES = "MessagingService", "DeviceService"
 _SESSION = s.SESSION_ID
@@ -100,6 +102,9 @@ RPCS: dict[str, Rpc] = {r.name: r for r in (
              doc="bound to the user id at its first registration; another role is refused (`FORBIDDEN`)")),
         "upsert a device"),
     Rpc(_DEVICES, "ListDevices", (_USER,), "a user's devices", OPERATED | {NOTIFICATIONS}),
+    Rpc(_DEVICES, "ListPushDevices", (_USERS,),
+        "the active devices holding a push token of many users at once (each with its `user_id`): the "
+        "notifications intake asks once per batch of messages", frozenset({NOTIFICATIONS})),
     Rpc(_DEVICES, "KickDevice", (_USER, s.DEVICE_ID, s.REASON), "deactivate a device and close its sockets",
         OPERATED),
     Rpc(_DEVICES, "UpdatePushToken",
@@ -115,7 +120,7 @@ RPCS: dict[str, Rpc] = {r.name: r for r in (
         "heartbeats of an edge, coalesced", INTERNAL),
     Rpc(_DEVICES, "UnregisterConnection", (_as(_ID, "connection_id"),), "a socket leaves the registry", INTERNAL),
     Rpc(_DEVICES, "ResetNode", (_as(_ID, "node_id"),), "close the rows an edge left behind", INTERNAL),
-    Rpc(_DEVICES, "GetPresence", (IdList("user_ids", max_items=1000),), "online or not, devices, last seen",
+    Rpc(_DEVICES, "GetPresence", (_USERS,), "online or not, devices, last seen",
         PUBLIC | {MESSAGING}),
     Rpc(_DEVICES, "GetUserRole", (_USER,), "the role the id was bound to at its first registration (empty: "
         "never registered); messaging refuses a `TransferSession` to an id that is not an agent's",
