@@ -1,13 +1,15 @@
 """The notifications pipeline (intake + sender) in the test process, against a deployment of its own (devices,
 messaging, one edge, the tests' NATS and MySQL), reading the inbox stream as the ``notifications`` NATS user
 and calling devices with the ``notifications`` certificate. Only the provider is a test double of the provider
-interface: it records each push and answers what the test scripts."""
+interface: it records each push and answers what the test scripts. The devices stub is the real one, counted."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -53,10 +55,26 @@ class RecordingProvider:
         return [p for p in self.pushes if p.token == token]
 
 
+class CountingStub:
+    """The real devices stub, counting the calls made through it per method (what reaches the devices service)."""
+
+    def __init__(self, stub: DeviceServiceStub) -> None:
+        self._stub, self.calls = stub, Counter[str]()
+
+    def __getattr__(self, method: str) -> Callable[..., Awaitable[Any]]:
+        call = getattr(self._stub, method)
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[method] += 1
+            return await call(*args, **kwargs)
+        return counted
+
+
 @dataclasses.dataclass
 class Pipeline:
     system: System
     provider: RecordingProvider
+    devices: CountingStub
     settings: Settings
     store: PushStore
     intake: Intake
@@ -96,14 +114,15 @@ async def pipeline(mysql_url: str, nats_server: NatsServer, run_dir: Path) -> As
     pool = await db.create_pool(mysql_url, 4)
     nc = await sb_nats.connect(settings, name="notifications-tests")
     devices_channel = channel(f"127.0.0.1:{system.devices_grpc_port}", Transport.from_settings(settings))
-    directory = DeviceDirectory(stub(DeviceServiceStub, devices_channel))
+    devices = CountingStub(stub(DeviceServiceStub, devices_channel))
+    directory = DeviceDirectory(cast(DeviceServiceStub, devices))
     provider, store = RecordingProvider("fcm"), PushStore(pool)
     intake = Intake(nc, sb_nats.Subjects(system.prefix), store, directory, frozenset({"fcm"}), settings)
     sender = Sender(store, directory, MessageReader(pool), {"fcm": provider}, settings)
     intake.start()
     sender.start()
     await eventually(lambda: intake.bound)
-    yield Pipeline(system, provider, settings, store, intake, sender)
+    yield Pipeline(system, provider, devices, settings, store, intake, sender)
     await intake.stop()
     await sender.stop()
     await devices_channel.close()

@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY
 from protos import devices_pb2
 from services.notifications.providers.base import Outcome, Result
 from switchboard.nats import Subjects
+from switchboard.nats_auth import NOTIFICATIONS_CONSUMER
 from tests.notifications.conftest import Pipeline
 from tests.support.polling import eventually
 from tests.support.users import SocketUser, open_conversation
@@ -148,3 +149,35 @@ async def test_an_unreadable_stream_message_is_skipped_not_redelivered_forever(p
     await send(agent, session_id, "still flowing")
     await eventually(lambda: pipeline.provider.to(token))
     assert REGISTRY.get_sample_value("switchboard_notifications_messages_total", {"decision": "unreadable"}) == 1
+
+
+async def test_a_batch_to_several_recipients_is_one_devices_call(pipeline: Pipeline) -> None:
+    """The intake asks devices once per batch, not once per recipient (bench/RESULTS.md Session 4)."""
+    conversations = [await conversation(pipeline) for _ in range(3)]
+    subjects = Subjects(pipeline.system.prefix)
+    admin = await nats.connect(pipeline.system.nats.admin_url)
+    js = admin.jetstream()
+
+    async def pull_requests_waiting() -> int:
+        return int((await js.consumer_info(subjects.inbox_stream, NOTIFICATIONS_CONSUMER)).num_waiting or 0)
+
+    async def stored() -> int:
+        info = await js.stream_info(subjects.inbox_stream, subjects_filter=">")
+        return sum(1 for customer, *_ in conversations
+                   if (info.state.subjects or {}).get(subjects.user_inbox(customer.user_id)))
+
+    await pipeline.intake.stop()  # the messages wait in the stream, to be read as one batch
+    try:
+        await eventually(pull_requests_waiting, 0)  # the stopped fetch's request expired: it takes none of them
+        for _, agent, session_id, _ in conversations:
+            await send(agent, session_id, "one of a batch")
+        await eventually(stored, len(conversations))
+        pipeline.devices.calls.clear()
+    finally:
+        pipeline.intake.start()
+        await admin.close()
+
+    for _, _, _, token in conversations:
+        await eventually(lambda token=token: pipeline.provider.to(token))
+    assert pipeline.devices.calls["ListPushDevices"] == 1
+    assert pipeline.devices.calls["ListDevices"] == len(conversations)  # the sender's, one per due push
