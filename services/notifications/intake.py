@@ -31,7 +31,7 @@ from services.notifications.settings import Settings
 from services.notifications.store import NewMessage, PushStore
 from switchboard.nats import Subjects, decode
 from switchboard.nats_auth import NOTIFICATIONS_CONSUMER
-from switchboard.workers import Worker
+from switchboard.workers import Worker, reraise_if_cancelling
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +65,15 @@ class Intake(Worker):
             try:
                 batch = await sub.fetch(self._settings.push_batch, timeout=FETCH_WAIT_SECONDS)
             except Exception as exc:
-                if (task := asyncio.current_task()) is not None and task.cancelling():
-                    raise asyncio.CancelledError from exc  # nats-py turned our cancellation into an error
+                reraise_if_cancelling(exc)  # nats-py turns a cancellation into an error when its connection closes
                 if not isinstance(exc, TimeoutError):  # a timeout: nothing within the wait (nats-py's or asyncio's)
                     log.warning("fetch from the inbox stream failed", extra={"error": repr(exc)})  # reconnecting
                     await asyncio.sleep(RESUBSCRIBE_SECONDS)
                 continue
             try:
                 await self.handle(batch)
-            except Exception:
+            except Exception as exc:
+                reraise_if_cancelling(exc)
                 log.exception("push decision failed; the messages will be redelivered")
                 for msg in batch:
                     await msg.nak(delay=REDELIVER_DELAY_SECONDS)
@@ -91,6 +91,7 @@ class Intake(Worker):
                     self._subjects.inbox_subjects, durable=NOTIFICATIONS_CONSUMER,
                     stream=self._subjects.inbox_stream, config=config)
             except Exception as exc:
+                reraise_if_cancelling(exc)
                 log.warning("cannot bind the inbox consumer yet", extra={"error": repr(exc)})
                 await asyncio.sleep(RESUBSCRIBE_SECONDS)
 

@@ -35,7 +35,7 @@ from services.notifications.messages import MessageReader
 from services.notifications.providers.base import Outcome, Provider, Result
 from services.notifications.settings import Settings
 from services.notifications.store import Claimed, PushStore
-from switchboard.workers import Worker
+from switchboard.workers import Worker, reraise_if_cancelling
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ class Sender(Worker):
                     task = asyncio.create_task(self._deliver(claimed), name=f"push-{claimed.id}")
                     self._in_flight.add(task)
                     task.add_done_callback(self._in_flight.discard)
-            except Exception:
+            except Exception as exc:
+                reraise_if_cancelling(exc)
                 log.exception("push claim failed")
             await asyncio.sleep(self._settings.push_poll_seconds)
 
