@@ -1,7 +1,8 @@
 """The layout runs the whole system: its notifications service is ready (with no push provider configured on
-loopback it binds no consumer: there is nothing to push), and ``switchboard status`` run as an operator runs it — another process, nothing but the
-settings the layout writes for the operator (``python -m switchboard.cluster`` writes the same) — reads every
-part of it: each edge behind nginx, the registry over gRPC, MySQL and the stream's three copies."""
+loopback it binds no consumer: there is nothing to push), and ``switchboard status`` run as an operator runs it —
+another process, nothing but the settings the layout writes for the operator (``python -m switchboard.cluster``
+writes the same) — reads every part of it: each edge behind nginx, the registry over gRPC, MySQL and the stream's
+three copies."""
 
 from __future__ import annotations
 

@@ -4,28 +4,20 @@ other, over WebSocket and over HTTP long-polling (what clients behind proxies fa
 
 from __future__ import annotations
 
-import asyncio
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from switchboard.deployment import Deployment
+from tests.support.node import run_node
 from tests.support.system import System
 from tests.support.users import new_user_id
 
 JS_DIR = Path(__file__).resolve().parents[1] / "js"
 SCRIPT = JS_DIR / "conversation.mjs"
 MESSAGES = 20
-
-
-def _node() -> str:
-    node = shutil.which("node")
-    if node is None or not (JS_DIR / "node_modules" / "socket.io-client").is_dir():
-        pytest.fail("node or tests/js/node_modules missing: run scripts/setup (it installs socket.io-client)")
-    return node
 
 
 async def run_conversation(system: Deployment, transports: list[str],
@@ -41,20 +33,9 @@ async def run_conversation(system: Deployment, transports: list[str],
         "count": MESSAGES,
         "timeout_ms": 60_000,
     }
-    proc = await asyncio.create_subprocess_exec(
-        _node(), str(SCRIPT), json.dumps(args), cwd=JS_DIR,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        # The script has its own time limit; this one only guards against a hung node process.
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode == 0, f"conversation.mjs exited {proc.returncode}:\n{stderr.decode()}\n{stdout.decode()}"
-    lines = stdout.decode().strip().splitlines()
-    assert len(lines) == 1, stdout.decode()
+    stdout, _ = await run_node(JS_DIR, "socket.io-client", str(SCRIPT), json.dumps(args))
+    lines = stdout.strip().splitlines()
+    assert len(lines) == 1, stdout
     result = json.loads(lines[0])
     result["customer_id"], result["agent_id"] = customer_id, agent_id
     return result

@@ -5,28 +5,19 @@ closing the session."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from switchboard.runner import free_port
+from tests.support.node import run_node
 from tests.support.system import System
 from tests.support.users import new_user_id
 
 SDK_DIR = Path(__file__).resolve().parents[2] / "sdk" / "js"
 SCRIPT = Path(__file__).resolve().parent / "live.mjs"
-
-
-def node() -> str:
-    """Node, with the SDK's dependencies installed (scripts/setup-js); never installed at test time."""
-    found = shutil.which("node")
-    if found is None or not (SDK_DIR / "node_modules" / "fake-indexeddb").is_dir():
-        pytest.fail("node or sdk/js/node_modules missing: run scripts/setup-js")
-    return found
 
 
 async def run_live(system: System, transports: list[str]) -> dict[str, Any]:
@@ -43,17 +34,8 @@ async def run_live(system: System, transports: list[str]) -> dict[str, Any]:
         "transports": transports,
         "timeout_ms": 60_000,
     }
-    proc = await asyncio.create_subprocess_exec(
-        node(), str(SCRIPT), json.dumps(args), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    try:
-        # The script has its own time limit; this one only guards against a hung node process.
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode == 0, f"live.mjs exited {proc.returncode}:\n{stderr.decode()}\n{stdout.decode()}"
-    result: dict[str, Any] = json.loads(stdout.decode().strip().splitlines()[-1])
+    stdout, _ = await run_node(SDK_DIR, "fake-indexeddb", str(SCRIPT), json.dumps(args))
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     result["customer_id"], result["agent_id"] = customer_id, agent_id
     return result
 
